@@ -1,0 +1,58 @@
+//! `mcpgen check`: build in memory and diff against what is on disk.
+
+use std::io::Write as _;
+
+use similar::TextDiff;
+
+use super::build::report_findings;
+use super::{Cli, Ui};
+use crate::error::{EXIT_FINDINGS, Error};
+use crate::write::{self, Change};
+
+pub(super) fn run(cli: &Cli, ui: &mut Ui) -> Result<i32, Error> {
+    let config = cli.load(ui)?;
+    let compiled = crate::compile(&config)?;
+    report_findings(ui, &compiled.findings);
+    let blocking = compiled.blocking().count();
+    let changes = write::plan(&config.out_dir(), &compiled.artifacts)?;
+    let mut stdout = anstream::stdout();
+    for change in &changes {
+        let path = format!("{}/{}", config.stack.out_dir, change.path);
+        let new = compiled
+            .artifacts
+            .iter()
+            .find(|a| a.path == change.path)
+            .map_or("", |a| a.contents.as_str());
+        let old = match &change.change {
+            Change::Create => "",
+            Change::Update { old } | Change::Remove { old } => old.as_str(),
+        };
+        let diff = TextDiff::from_lines(old, new);
+        let diff = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{path}"), &format!("b/{path}"))
+            .to_string();
+        if diff.is_empty() {
+            // Same text, different mode (a shim that lost its executable bit).
+            let _ = writeln!(stdout, "mode changed: {path}");
+        } else {
+            let _ = write!(stdout, "{diff}");
+        }
+    }
+    if !changes.is_empty() {
+        ui.status(format!(
+            "{} file(s) in {}/ are out of date: run `mcpgen build`",
+            changes.len(),
+            config.stack.out_dir
+        ));
+    }
+    if blocking > 0 {
+        ui.status(format!("error: {blocking} finding(s) at error level"));
+    }
+    Ok(if changes.is_empty() && blocking == 0 {
+        0
+    } else {
+        EXIT_FINDINGS
+    })
+}

@@ -1,0 +1,137 @@
+//! The command line: argument definitions, and the dispatch to one module per command.
+
+mod build;
+mod check;
+mod lint;
+mod rules;
+mod ui;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Config};
+use crate::error::Error;
+pub use ui::Ui;
+
+const EXAMPLES: &str = "\
+Examples:
+  mcpgen build                 compile mcp.toml into generated/ (lints first)
+  mcpgen check                 fail with a diff if generated/ is stale (for CI)
+  mcpgen lint compose.yml      lint a hand-written compose file
+  mcpgen explain MCP002        why a rule exists and how to fix it
+  mcpgen --config infra/mcp.toml build
+
+Exit codes: 0 ok, 1 findings or drift, 2 bad input or usage.";
+
+#[derive(Debug, Parser)]
+#[command(name = "mcpgen", version, about, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    /// The mcp.toml to use [default: ./mcp.toml or the nearest parent's]
+    #[arg(long, global = true, value_name = "PATH", env = "MCPGEN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Print only errors
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print every file considered
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    /// When to use colour (NO_COLOR is honoured by `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile mcp.toml into the hardened stack in generated/ (lints first; writes nothing on errors)
+    #[command(
+        after_help = "Examples:\n  mcpgen build\n  mcpgen build --force   overwrite hand-edited files, keeping .bak copies"
+    )]
+    Build(build::Args),
+    /// Compile in memory and compare with generated/; print a diff of any drift, write nothing
+    #[command(
+        after_help = "Examples:\n  mcpgen check            exit 1 with a unified diff when generated/ is stale"
+    )]
+    Check,
+    /// Lint mcp.toml and compose files for missing hardening
+    #[command(
+        after_help = "Examples:\n  mcpgen lint\n  mcpgen lint docker-compose.yml\n  mcpgen lint --format json"
+    )]
+    Lint(lint::Args),
+    /// List every lint rule
+    Rules(rules::RulesArgs),
+    /// Explain one lint rule: what it checks, why, a bad and a good example, the fix
+    #[command(after_help = "Examples:\n  mcpgen explain MCP001\n  mcpgen explain read-only-rootfs")]
+    Explain(rules::ExplainArgs),
+    /// Print the JSON Schema of mcp.toml (for editors: taplo, Even Better TOML)
+    Schema,
+}
+
+/// Parses the command line, runs the command and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() {
+                crate::error::EXIT_BAD_INPUT
+            } else {
+                0
+            };
+            let _ = error.print();
+            return code;
+        }
+    };
+    let choice = match cli.color {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+    let mut ui = Ui::new(cli.quiet, cli.verbose);
+    let result = match &cli.command {
+        Command::Build(args) => build::run(&cli, args, &mut ui),
+        Command::Check => check::run(&cli, &mut ui),
+        Command::Lint(args) => lint::run(&cli, args, &mut ui),
+        Command::Rules(args) => rules::list(args),
+        Command::Explain(args) => rules::explain(args, &mut ui),
+        Command::Schema => {
+            let schema = config::json_schema();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            ui.diagnostics(&error.diagnostics());
+            error.exit_code()
+        }
+    }
+}
+
+impl Cli {
+    /// Finds and loads mcp.toml; errors become diagnostics through the UI's sources.
+    fn load(&self, ui: &mut Ui) -> Result<Config, Error> {
+        let path = match &self.config {
+            Some(path) => path.clone(),
+            None => {
+                let cwd = std::env::current_dir()
+                    .map_err(Error::io("read the current directory", "."))?;
+                config::discover(&cwd)?
+            }
+        };
+        config::load(ui.sources_mut(), &path)
+    }
+}

@@ -1,0 +1,133 @@
+//! Reading `mcp.toml`: parse with spans, check against the schema, validate into the model.
+
+pub mod error;
+pub mod parse;
+pub mod raw;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::model::Stack;
+use crate::source::{FileId, Sources, Span};
+pub use error::ConfigError;
+pub use parse::SpanIndex;
+
+pub const CONFIG_FILE_NAME: &str = "mcp.toml";
+
+/// A loaded and validated `mcp.toml`.
+#[derive(Debug)]
+pub struct Config {
+    pub stack: Stack,
+    pub path: PathBuf,
+    pub file: FileId,
+    pub origins: Origins,
+}
+
+impl Config {
+    /// The directory that relative paths in the file are relative to.
+    pub fn base_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    pub fn out_dir(&self) -> PathBuf {
+        self.base_dir().join(&self.stack.out_dir)
+    }
+}
+
+/// The JSON Schema of `mcp.toml`, generated from the raw types.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(raw::RawConfig);
+    schema.to_value()
+}
+
+/// Finds `mcp.toml` in `start` or the nearest parent that has one.
+pub fn discover(start: &Path) -> Result<PathBuf, Error> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(CONFIG_FILE_NAME))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| Error::ConfigNotFound {
+            start: start.to_path_buf(),
+        })
+}
+
+pub fn load(sources: &mut Sources, path: &Path) -> Result<Config, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file = sources.add(path, text);
+    let text = &sources.get(file).text;
+    let source_name = path.file_name().map_or_else(
+        || CONFIG_FILE_NAME.to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let config_error = |errors| Error::Config { file, errors };
+    let parsed = parse::parse(text).map_err(config_error)?;
+    let stack =
+        validate::validate(parsed.raw, &parsed.spans, &source_name).map_err(config_error)?;
+    Ok(Config {
+        stack,
+        path: path.to_path_buf(),
+        file,
+        origins: Origins {
+            file,
+            spans: parsed.spans,
+        },
+    })
+}
+
+/// Answers "which text set this value?" for lint findings on a resolved server: the server's
+/// own key, else the `[defaults]` key it inherited, else the server's table (where it is missing).
+#[derive(Debug)]
+pub struct Origins {
+    file: FileId,
+    spans: SpanIndex,
+}
+
+/// Where a setting of a server came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Server(Span),
+    Defaults(Span),
+    /// Not set anywhere: the span is the server's table header.
+    Missing(Span),
+}
+
+impl Origin {
+    pub fn span(&self) -> &Span {
+        match self {
+            Origin::Server(span) | Origin::Defaults(span) | Origin::Missing(span) => span,
+        }
+    }
+}
+
+impl Origins {
+    /// `path` is relative to the server table, e.g. `limits/memory`.
+    pub fn setting(&self, server: &str, path: &str) -> Origin {
+        let server_at = format!("/servers/{}", parse::pointer_segment(server));
+        if let Some(range) = self.spans.value(&format!("{server_at}/{path}")) {
+            return Origin::Server(Span::new(self.file, range));
+        }
+        if let Some(range) = self.spans.value(&format!("/defaults/{path}")) {
+            return Origin::Defaults(Span::new(self.file, range));
+        }
+        Origin::Missing(self.server(server))
+    }
+
+    /// The server's own value at `path`, if it sets one.
+    pub fn own(&self, server: &str, path: &str) -> Option<Span> {
+        let pointer = format!("/servers/{}/{path}", parse::pointer_segment(server));
+        self.spans
+            .value(&pointer)
+            .map(|range| Span::new(self.file, range))
+    }
+
+    /// The server table's key (`[servers.memory]` → `memory`).
+    pub fn server(&self, server: &str) -> Span {
+        let pointer = format!("/servers/{}", parse::pointer_segment(server));
+        Span::new(self.file, self.spans.key(&pointer).unwrap_or(0..0))
+    }
+}

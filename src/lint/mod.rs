@@ -1,0 +1,240 @@
+//! The lint pass: rules over [`ServiceView`]s, suppression by `allow` entries with reasons.
+
+pub mod from_model;
+pub mod rules;
+pub mod view;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::source::Span;
+pub use rules::RULES;
+pub use view::ServiceView;
+
+/// A lint rule. Its documentation is the single text behind `mcpgen explain`, the docs page and
+/// the tests that check every rule is documented.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable ID, never reused: `MCP001`.
+    pub code: &'static str,
+    /// Kebab-case name, usable wherever the code is.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// Core rules are errors that can only be allowed per service, with a reason.
+    pub core: bool,
+    /// One line: what the rule wants.
+    pub summary: &'static str,
+    /// Markdown with the headings in [`DOC_HEADINGS`].
+    pub docs: &'static str,
+    pub check: fn(&ServiceView, &mut Report),
+}
+
+pub const DOC_HEADINGS: &[&str] = &[
+    "## What it does",
+    "## Why it matters",
+    "## Bad",
+    "## Good",
+    "## Fix",
+    "## References",
+];
+
+/// Finds a rule by code (any case) or name.
+pub fn find_rule(key: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|rule| rule.code.eq_ignore_ascii_case(key) || rule.name == key)
+}
+
+/// What a rule's check reports; the runner adds the rule, service and suppression.
+#[derive(Debug, Default)]
+pub struct Report {
+    items: Vec<Reported>,
+}
+
+#[derive(Debug)]
+struct Reported {
+    message: String,
+    span: Option<Span>,
+    help: String,
+    note: Option<String>,
+    severity: Option<Severity>,
+}
+
+impl Report {
+    pub fn push(
+        &mut self,
+        message: impl Into<String>,
+        span: Option<Span>,
+        help: impl Into<String>,
+    ) {
+        self.items.push(Reported {
+            message: message.into(),
+            span,
+            help: help.into(),
+            note: None,
+            severity: None,
+        });
+    }
+
+    /// Adds a note to the last finding (e.g. that it depends on an environment variable).
+    pub fn note(&mut self, note: Option<String>) {
+        if let (Some(last), Some(note)) = (self.items.last_mut(), note) {
+            last.note = Some(note);
+        }
+    }
+
+    /// Overrides the rule's default severity for the last finding (MCP007's graded levels).
+    pub fn severity(&mut self, severity: Severity) {
+        if let Some(last) = self.items.last_mut() {
+            last.severity = Some(severity);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    pub service: String,
+    pub severity: Severity,
+    pub message: String,
+    pub span: Option<Span>,
+    pub help: String,
+    pub note: Option<String>,
+    /// The allow entry's reason and span, when an allow suppressed this finding.
+    pub suppressed: Option<(String, Option<Span>)>,
+}
+
+impl Finding {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let mut diagnostic = Diagnostic::new(
+            self.severity,
+            format!("service `{}`: {}", self.service, self.message),
+        )
+        .with_code(format!("{}/{}", self.rule.code, self.rule.name))
+        .with_help(self.help.clone());
+        if let Some(span) = &self.span {
+            diagnostic = diagnostic.with_primary(span.clone(), self.rule.summary);
+        }
+        if let Some(note) = &self.note {
+            diagnostic = diagnostic.with_note(note.clone());
+        }
+        diagnostic
+    }
+}
+
+/// Runs every rule over every service; allow entries suppress, unused ones are reported.
+pub fn run(services: &[ServiceView]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for service in services {
+        let mut used = vec![false; service.allows.len()];
+        for rule in RULES
+            .iter()
+            .copied()
+            .filter(|r| r.code != rules::UNUSED_ALLOW)
+        {
+            let mut report = Report::default();
+            (rule.check)(service, &mut report);
+            for item in report.items {
+                let allow = service
+                    .allows
+                    .iter()
+                    .position(|a| find_rule(&a.rule).is_some_and(|r| r.code == rule.code));
+                if let Some(index) = allow {
+                    used[index] = true;
+                }
+                findings.push(Finding {
+                    rule,
+                    service: service.name.clone(),
+                    severity: item.severity.unwrap_or(rule.severity),
+                    message: item.message,
+                    span: item.span,
+                    help: item.help,
+                    note: item.note,
+                    suppressed: allow.map(|i| {
+                        let entry = &service.allows[i];
+                        (entry.reason.clone(), entry.span.clone())
+                    }),
+                });
+            }
+        }
+        for (allow, used) in service.allows.iter().zip(used) {
+            if !used {
+                findings.push(Finding {
+                    rule: &rules::mcp025_unused_allow::RULE,
+                    service: service.name.clone(),
+                    severity: rules::mcp025_unused_allow::RULE.severity,
+                    message: format!("the allow for `{}` suppresses nothing", allow.rule),
+                    span: allow.span.clone().or_else(|| service.span.clone()),
+                    help: "remove the allow entry: the service already satisfies the rule"
+                        .to_string(),
+                    note: None,
+                    suppressed: None,
+                });
+            }
+        }
+    }
+    findings
+}
+
+/// Findings that still count: not suppressed.
+pub fn active(findings: &[Finding]) -> impl Iterator<Item = &Finding> {
+    findings.iter().filter(|f| f.suppressed.is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_and_names_are_unique_and_documented() {
+        let mut codes = HashSet::new();
+        let mut names = HashSet::new();
+        for rule in RULES {
+            assert!(codes.insert(rule.code), "duplicate code {}", rule.code);
+            assert!(names.insert(rule.name), "duplicate name {}", rule.name);
+            assert!(
+                rule.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{} is not kebab-case",
+                rule.name
+            );
+            let mut last = 0;
+            for heading in DOC_HEADINGS {
+                let at = rule
+                    .docs
+                    .find(heading)
+                    .unwrap_or_else(|| panic!("{} lacks `{heading}`", rule.code));
+                assert!(at >= last, "{}: `{heading}` out of order", rule.code);
+                last = at;
+            }
+        }
+    }
+
+    #[test]
+    fn rule_catalog_is_pinned() {
+        let table: Vec<String> = RULES
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} core={}",
+                    r.code,
+                    r.name,
+                    r.severity.as_str(),
+                    r.core
+                )
+            })
+            .collect();
+        insta::assert_snapshot!(table.join("\n"));
+    }
+
+    #[test]
+    fn rules_are_found_by_code_or_name() {
+        assert_eq!(find_rule("mcp001").map(|r| r.code), Some("MCP001"));
+        assert_eq!(
+            find_rule("read-only-rootfs").map(|r| r.code),
+            Some("MCP002")
+        );
+        assert!(find_rule("nope").is_none());
+    }
+}

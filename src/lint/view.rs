@@ -1,0 +1,139 @@
+//! The service view: one shape for a service, whether it came from `mcp.toml` or from a compose
+//! file, so every rule is written once and works on both inputs.
+
+use crate::source::Span;
+
+/// A value and the text that set it. `span` is `None` only for input read without positions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Option<Span>,
+    /// Set when the value came from interpolation and depends on the environment.
+    pub note: Option<String>,
+}
+
+impl<T> Located<T> {
+    pub fn new(value: T, span: Option<Span>) -> Self {
+        Self {
+            value,
+            span,
+            note: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountKind {
+    Bind,
+    Volume,
+    Tmpfs,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct MountView {
+    pub kind: MountKind,
+    pub source: Option<String>,
+    pub target: String,
+    pub read_only: bool,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PortView {
+    pub host_ip: Option<String>,
+    pub published: Option<String>,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvView {
+    pub key: String,
+    /// `None` for a bare `KEY` that passes the value through from the environment.
+    pub value: Option<String>,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TmpfsView {
+    pub target: String,
+    /// Mount options, lower-case (`noexec`, `size=16m`, …).
+    pub options: Vec<String>,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NetworkView {
+    pub name: String,
+    pub internal: bool,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HealthView {
+    pub disabled: bool,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoggingView {
+    pub driver: Option<String>,
+    pub size_capped: bool,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LimitsView {
+    pub cpus: Option<Located<f64>>,
+    pub memory: Option<Located<u64>>,
+    pub pids: Option<Located<i64>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AllowView {
+    pub rule: String,
+    pub reason: String,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceView {
+    pub name: String,
+    /// The service's key: where findings about missing settings point.
+    pub span: Option<Span>,
+    pub image: Option<Located<String>>,
+    pub has_build: bool,
+    pub user: Option<Located<String>>,
+    pub read_only: Option<Located<bool>>,
+    pub cap_drop: Vec<Located<String>>,
+    pub cap_add: Vec<Located<String>>,
+    pub security_opt: Vec<Located<String>>,
+    pub privileged: Option<Located<bool>>,
+    pub network_mode: Option<Located<String>>,
+    /// `pid`, `ipc`, `uts`, `userns_mode`, `cgroup` with their values.
+    pub namespaces: Vec<(String, Located<String>)>,
+    pub mounts: Vec<MountView>,
+    pub use_api_socket: Option<Located<bool>>,
+    pub ports: Vec<PortView>,
+    pub env: Vec<EnvView>,
+    pub healthcheck: Option<HealthView>,
+    pub restart: Option<Located<String>>,
+    pub tmpfs: Vec<TmpfsView>,
+    pub devices: Vec<Located<String>>,
+    pub init: Option<Located<bool>>,
+    pub networks: Vec<NetworkView>,
+    pub logging: Option<LoggingView>,
+    pub limits: LimitsView,
+    pub allows: Vec<AllowView>,
+    /// `mcp.toml`'s `egress = true`: the server is meant to reach the internet.
+    pub egress_allowed: bool,
+}
+
+impl ServiceView {
+    /// The span of the first located value, else the service key.
+    pub fn at<T>(&self, value: Option<&Located<T>>) -> Option<Span> {
+        value
+            .and_then(|v| v.span.clone())
+            .or_else(|| self.span.clone())
+    }
+}

@@ -1,0 +1,105 @@
+//! Source files and byte spans into them: every diagnostic points back to the text the user wrote.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// Index of a file in a [`Sources`] store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(usize);
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub file: FileId,
+    pub range: Range<usize>,
+}
+
+impl Span {
+    pub fn new(file: FileId, range: Range<usize>) -> Self {
+        Self { file, range }
+    }
+}
+
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as the user should see it (relative where it was given relative).
+    pub display_path: String,
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Line and column, both 1-based; the column counts characters, not bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Every file read during one run, so spans stay small and diagnostics can quote the text.
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, path: &Path, text: String) -> FileId {
+        self.files.push(SourceFile {
+            display_path: display_path(path),
+            path: path.to_path_buf(),
+            text,
+        });
+        FileId(self.files.len() - 1)
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0]
+    }
+
+    pub fn line_col(&self, span: &Span) -> LineCol {
+        let text = &self.get(span.file).text;
+        let offset = span.range.start.min(text.len());
+        let before = &text[..floor_char_boundary(text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        LineCol {
+            line,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Paths under the current directory are shown relative to it, so diagnostics and snapshots
+/// do not carry the building machine's absolute paths.
+fn display_path(path: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    relative
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let mut sources = Sources::default();
+        let id = sources.add(Path::new("x.toml"), "a = 1\nbé = \"x\"\n".to_string());
+        let span = Span::new(id, 11..14);
+        assert_eq!(sources.line_col(&span), LineCol { line: 2, column: 5 });
+        assert_eq!(
+            sources.line_col(&Span::new(id, 0..1)),
+            LineCol { line: 1, column: 1 }
+        );
+    }
+}

@@ -37,8 +37,47 @@ impl Config {
 
 /// The JSON Schema of `mcp.toml`, generated from the raw types.
 pub fn json_schema() -> serde_json::Value {
-    let schema = schemars::schema_for!(raw::RawConfig);
-    schema.to_value()
+    let mut schema = schemars::schema_for!(raw::RawConfig).to_value();
+    drop_null(&mut schema);
+    schema
+}
+
+/// TOML has no null: an optional key is simply absent. Dropping schemars' `null` alternatives
+/// keeps editor hints and error messages about the types a user can actually write.
+fn drop_null(node: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(map) = node else {
+        if let Value::Array(items) = node {
+            items.iter_mut().for_each(drop_null);
+        }
+        return;
+    };
+    if let Some(Value::Array(types)) = map.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            map.insert("type".to_string(), only);
+        }
+    }
+    if let Some(Value::Array(options)) = map.get("anyOf") {
+        let non_null: Vec<Value> = options
+            .iter()
+            .filter(|o| o.get("type").and_then(Value::as_str) != Some("null"))
+            .cloned()
+            .collect();
+        if non_null.len() == 1 {
+            map.remove("anyOf");
+            if let Value::Object(only) = &non_null[0] {
+                for (key, value) in only {
+                    map.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
+        }
+    }
+    if map.get("default").is_some_and(Value::is_null) {
+        map.remove("default");
+    }
+    map.values_mut().for_each(drop_null);
 }
 
 /// Finds `mcp.toml` in `start` or the nearest parent that has one.
@@ -129,5 +168,52 @@ impl Origins {
     pub fn server(&self, server: &str) -> Span {
         let pointer = format!("/servers/{}", parse::pointer_segment(server));
         Span::new(self.file, self.spans.key(&pointer).unwrap_or(0..0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Stack, Vec<ConfigError>> {
+        let parsed = parse::parse(text)?;
+        validate::validate(parsed.raw, &parsed.spans, CONFIG_FILE_NAME)
+    }
+
+    /// Fragments of real mcp.toml, so random inputs reach validation, not only the lexer.
+    const FRAGMENTS: &[&str] = &[
+        "[stack]\n", "name = \"x\"\n", "[servers.a]\n", "[servers.\"B c\"]\n", "image = \"i:1\"\n",
+        "command = [\"a\", \"\\u0000\"]\n", "limits = { cpus = -1, memory = \"9Q\", pids = 0 }\n",
+        "[defaults]\n", "tmpfs = { \"/t\" = \"0\" }\n", "health = { interval = \"\" }\n",
+        "secrets = { K = {} }\n", "allow = [{ rule = \"\", reason = \"\" }]\n", "[[servers]]\n",
+        "user = 0\n", "= =\n", "\"\n", "[profiles.p]\nfallback = \"local\"\n", "é = 1\n",
+        "mounts = [{ source = \"\", target = \":\" }]\n", "[monitor]\nwindow = \"99999999999999999999h\"\n",
+    ];
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = load_text(&text);
+        }
+
+        #[test]
+        fn shuffled_fragments_never_panic(picks in proptest::collection::vec(0..FRAGMENTS.len(), 0..12)) {
+            let text: String = picks.iter().map(|&i| FRAGMENTS[i]).collect();
+            let result = load_text(&text);
+            if let Err(errors) = result {
+                for error in errors {
+                    prop_assert!(error.span().end <= text.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_bundled_config_loads() {
+        let text = include_str!("../../mcp.toml");
+        let stack = load_text(text).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(stack.servers.len(), 4);
     }
 }

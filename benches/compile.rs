@@ -1,6 +1,9 @@
 //! In-process cost of each stage for stacks of growing size. Whole-process timings (and the
 //! comparison with other tools) are in `bench/whole-process`.
 
+// Benchmark fixtures are generated here, not user input: a failure should stop the run loudly.
+#![allow(clippy::expect_used)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 

@@ -184,12 +184,26 @@ mod tests {
 
     /// Fragments of real mcp.toml, so random inputs reach validation, not only the lexer.
     const FRAGMENTS: &[&str] = &[
-        "[stack]\n", "name = \"x\"\n", "[servers.a]\n", "[servers.\"B c\"]\n", "image = \"i:1\"\n",
-        "command = [\"a\", \"\\u0000\"]\n", "limits = { cpus = -1, memory = \"9Q\", pids = 0 }\n",
-        "[defaults]\n", "tmpfs = { \"/t\" = \"0\" }\n", "health = { interval = \"\" }\n",
-        "secrets = { K = {} }\n", "allow = [{ rule = \"\", reason = \"\" }]\n", "[[servers]]\n",
-        "user = 0\n", "= =\n", "\"\n", "[profiles.p]\nfallback = \"local\"\n", "é = 1\n",
-        "mounts = [{ source = \"\", target = \":\" }]\n", "[monitor]\nwindow = \"99999999999999999999h\"\n",
+        "[stack]\n",
+        "name = \"x\"\n",
+        "[servers.a]\n",
+        "[servers.\"B c\"]\n",
+        "image = \"i:1\"\n",
+        "command = [\"a\", \"\\u0000\"]\n",
+        "limits = { cpus = -1, memory = \"9Q\", pids = 0 }\n",
+        "[defaults]\n",
+        "tmpfs = { \"/t\" = \"0\" }\n",
+        "health = { interval = \"\" }\n",
+        "secrets = { K = {} }\n",
+        "allow = [{ rule = \"\", reason = \"\" }]\n",
+        "[[servers]]\n",
+        "user = 0\n",
+        "= =\n",
+        "\"\n",
+        "[profiles.p]\nfallback = \"local\"\n",
+        "é = 1\n",
+        "mounts = [{ source = \"\", target = \":\" }]\n",
+        "[monitor]\nwindow = \"99999999999999999999h\"\n",
     ];
 
     proptest! {

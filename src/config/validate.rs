@@ -143,7 +143,12 @@ impl Validator<'_> {
 
     fn user(&mut self, pointer: &str, user: &str) {
         if user.trim().is_empty() || user.contains(char::is_whitespace) {
-            self.bad(pointer, "user", user, "expected `uid`, `uid:gid` or a user name");
+            self.bad(
+                pointer,
+                "user",
+                user,
+                "expected `uid`, `uid:gid` or a user name",
+            );
         }
     }
 

@@ -9,7 +9,9 @@ fn snapshot_all(name: &str, project: &Project) {
     let out_dir = config
         .lines()
         .find_map(|l| l.strip_prefix("out_dir = \""))
-        .map_or("generated".to_string(), |rest| rest.trim_end_matches('"').to_string());
+        .map_or("generated".to_string(), |rest| {
+            rest.trim_end_matches('"').to_string()
+        });
     let files = project.files(&out_dir);
     assert!(!files.is_empty());
     for file in &files {
@@ -49,8 +51,9 @@ fn schema_command_matches_the_committed_schema() {
     let project = Project::fixture("minimal");
     let output = project.run(&["schema"]);
     assert_eq!(code(&output), 0);
-    let committed = std::fs::read_to_string(crate::support::repo_root().join("schema/mcp.schema.json"))
-        .expect("schema/mcp.schema.json is committed");
+    let committed =
+        std::fs::read_to_string(crate::support::repo_root().join("schema/mcp.schema.json"))
+            .expect("schema/mcp.schema.json is committed");
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         committed,

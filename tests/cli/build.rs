@@ -8,11 +8,17 @@ fn build_twice_gives_identical_bytes_and_check_is_clean() {
     let first = project.run(&["build"]);
     assert_eq!(code(&first), 0, "{}", stderr(&first));
     let files = project.files("generated");
-    let before: Vec<String> = files.iter().map(|f| project.read(&format!("generated/{f}"))).collect();
+    let before: Vec<String> = files
+        .iter()
+        .map(|f| project.read(&format!("generated/{f}")))
+        .collect();
     let second = project.run(&["build"]);
     assert_eq!(code(&second), 0, "{}", stderr(&second));
     assert_eq!(project.files("generated"), files);
-    let after: Vec<String> = files.iter().map(|f| project.read(&format!("generated/{f}"))).collect();
+    let after: Vec<String> = files
+        .iter()
+        .map(|f| project.read(&format!("generated/{f}")))
+        .collect();
     assert_eq!(before, after);
     assert!(stderr(&second).contains("0 changed"), "{}", stderr(&second));
     let check = project.run(&["check"]);
@@ -34,9 +40,14 @@ fn output_is_the_same_from_any_directory() {
         .expect("runs");
     assert_eq!(code(&from_nested), 0, "{}", stderr(&from_nested));
     let compose = project.read("generated/docker-compose.mcp-only.yml");
-    let reference = std::fs::read_to_string(crate::support::repo_root().join("generated/docker-compose.mcp-only.yml"))
-        .expect("committed generated/");
-    assert_eq!(compose, reference, "the committed generated/ is stale or output depends on the machine");
+    let reference = std::fs::read_to_string(
+        crate::support::repo_root().join("generated/docker-compose.mcp-only.yml"),
+    )
+    .expect("committed generated/");
+    assert_eq!(
+        compose, reference,
+        "the committed generated/ is stale or output depends on the machine"
+    );
     assert!(!compose.contains(&project.path().display().to_string()));
 }
 
@@ -49,11 +60,21 @@ fn check_reports_drift_as_a_unified_diff() {
     let check = project.run(&["check"]);
     assert_eq!(code(&check), 1);
     let diff = stdout(&check);
-    assert!(diff.contains("--- a/generated/docker-compose.mcp-only.yml"), "{diff}");
-    assert!(diff.contains("-          pids: 128") && diff.contains("+          pids: 100"), "{diff}");
+    assert!(
+        diff.contains("--- a/generated/docker-compose.mcp-only.yml"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-          pids: 128") && diff.contains("+          pids: 100"),
+        "{diff}"
+    );
     assert!(stderr(&check).contains("out of date"));
     // check writes nothing
-    assert!(project.read("generated/docker-compose.mcp-only.yml").contains("pids: 128"));
+    assert!(
+        project
+            .read("generated/docker-compose.mcp-only.yml")
+            .contains("pids: 128")
+    );
 }
 
 #[test]
@@ -70,13 +91,22 @@ fn a_hand_edited_file_stops_the_build_until_forced_and_is_backed_up() {
     let project = Project::fixture("minimal");
     assert_eq!(code(&project.run(&["build"])), 0);
     let compose = "generated/docker-compose.mcp-only.yml";
-    let edited = project.read(compose).replace("read_only: true", "read_only: false");
+    let edited = project
+        .read(compose)
+        .replace("read_only: true", "read_only: false");
     project.write(compose, &edited);
-    project.write("mcp.toml", &project.read("mcp.toml").replace("pids = 64", "pids = 65"));
+    project.write(
+        "mcp.toml",
+        &project.read("mcp.toml").replace("pids = 64", "pids = 65"),
+    );
 
     let refused = project.run(&["build"]);
     assert_eq!(code(&refused), 1);
-    assert!(stderr(&refused).contains("edited by hand"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("edited by hand"),
+        "{}",
+        stderr(&refused)
+    );
     assert!(stderr(&refused).contains("docker-compose.mcp-only.yml"));
     assert_eq!(project.read(compose), edited, "nothing may be written");
 
@@ -94,23 +124,46 @@ fn a_file_mcpgen_did_not_write_is_never_overwritten_silently() {
     project.write("generated/NOTES.md", "my notes\n");
     let refused = project.run(&["build"]);
     assert_eq!(code(&refused), 1);
-    assert!(stderr(&refused).contains("did not write"), "{}", stderr(&refused));
-    assert_eq!(project.read("generated/docker-compose.mcp-only.yml"), "services: {}\n");
+    assert!(
+        stderr(&refused).contains("did not write"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(
+        project.read("generated/docker-compose.mcp-only.yml"),
+        "services: {}\n"
+    );
     let forced = project.run(&["build", "--force"]);
     assert_eq!(code(&forced), 0);
-    assert_eq!(project.read("generated/NOTES.md"), "my notes\n", "unrelated files stay");
+    assert_eq!(
+        project.read("generated/NOTES.md"),
+        "my notes\n",
+        "unrelated files stay"
+    );
 }
 
 #[test]
 fn a_removed_server_loses_its_shim() {
     let project = Project::fixture("secret-egress");
     assert_eq!(code(&project.run(&["build"])), 0);
-    assert!(project.path().join("generated/shims/hardened_offline.sh").exists());
+    assert!(
+        project
+            .path()
+            .join("generated/shims/hardened_offline.sh")
+            .exists()
+    );
     let config = project.read("mcp.toml");
-    let without = &config[..config.find("[servers.offline]").expect("fixture has offline")];
+    let without = &config[..config
+        .find("[servers.offline]")
+        .expect("fixture has offline")];
     project.write("mcp.toml", without);
     assert_eq!(code(&project.run(&["build"])), 0);
-    assert!(!project.path().join("generated/shims/hardened_offline.sh").exists());
+    assert!(
+        !project
+            .path()
+            .join("generated/shims/hardened_offline.sh")
+            .exists()
+    );
 }
 
 #[test]
@@ -137,7 +190,11 @@ fn an_allow_with_a_reason_lets_the_build_through() {
     );
     let output = project.run(&["build"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(project.read("generated/docker-compose.mcp-only.yml").contains("read_only: false"));
+    assert!(
+        project
+            .read("generated/docker-compose.mcp-only.yml")
+            .contains("read_only: false")
+    );
 }
 
 #[test]
@@ -152,7 +209,11 @@ fn config_is_found_in_a_parent_or_given_explicitly() {
         .output()
         .expect("runs");
     assert_eq!(code(&output), 2);
-    assert!(stderr(&output).contains("no mcp.toml"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no mcp.toml"),
+        "{}",
+        stderr(&output)
+    );
     let explicit = assert_cmd::Command::cargo_bin("mcpgen")
         .expect("bin")
         .current_dir(missing.path())
@@ -162,7 +223,12 @@ fn config_is_found_in_a_parent_or_given_explicitly() {
         .output()
         .expect("runs");
     assert_eq!(code(&explicit), 0, "{}", stderr(&explicit));
-    assert!(project.path().join("generated/docker-compose.mcp-only.yml").exists());
+    assert!(
+        project
+            .path()
+            .join("generated/docker-compose.mcp-only.yml")
+            .exists()
+    );
 }
 
 #[test]
@@ -172,7 +238,10 @@ fn usage_errors_exit_2_and_help_teaches() {
     let help = project.run(&["--help"]);
     assert_eq!(code(&help), 0);
     let text = stdout(&help);
-    assert!(text.contains("Examples:") && text.contains("Exit codes"), "{text}");
+    assert!(
+        text.contains("Examples:") && text.contains("Exit codes"),
+        "{text}"
+    );
     let quiet = project.run(&["--quiet", "build"]);
     assert_eq!(code(&quiet), 0);
     assert_eq!(stderr(&quiet), "");

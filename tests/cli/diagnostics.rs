@@ -7,7 +7,10 @@ fn diagnose(fixture: &str) -> String {
     let project = Project::with_config(&text);
     let output = project.run(&["build"]);
     assert_eq!(code(&output), 2, "bad input exits 2:\n{}", stderr(&output));
-    assert!(!project.path().join("generated").exists(), "nothing is written");
+    assert!(
+        !project.path().join("generated").exists(),
+        "nothing is written"
+    );
     stderr(&output)
 }
 

@@ -36,5 +36,9 @@ fn a_literal_secret_in_env_is_refused() {
     );
     let output = project.run(&["build"]);
     assert_eq!(code(&output), 2);
-    assert!(stderr(&output).contains("a secret must not have a literal value"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("a secret must not have a literal value"),
+        "{}",
+        stderr(&output)
+    );
 }

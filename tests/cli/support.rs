@@ -68,7 +68,9 @@ impl Project {
         let mut files = Vec::new();
         let mut pending = vec![root.clone()];
         while let Some(dir) = pending.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries {
                 let path = entry.expect("entry").path();
                 if path.is_dir() {

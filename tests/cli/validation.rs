@@ -17,8 +17,15 @@ fn compose_files() -> Vec<(String, Project)> {
 fn built(project: &Project) -> PathBuf {
     let output = project.run(&["build"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    let out_dir = if project.read("mcp.toml").contains("out_dir = \"out/stack\"") { "out/stack" } else { "generated" };
-    project.path().join(out_dir).join("docker-compose.mcp-only.yml")
+    let out_dir = if project.read("mcp.toml").contains("out_dir = \"out/stack\"") {
+        "out/stack"
+    } else {
+        "generated"
+    };
+    project
+        .path()
+        .join(out_dir)
+        .join("docker-compose.mcp-only.yml")
 }
 
 #[test]
@@ -48,7 +55,10 @@ fn docker_compose_config_accepts_every_generated_file() {
 fn the_compose_spec_schema_accepts_every_generated_file() {
     let schema_path = repo_root().join("../shared/schemas/compose-spec.json");
     let schema_text = std::fs::read_to_string(&schema_path).unwrap_or_else(|e| {
-        panic!("the compose-spec schema is read from {} (shared/ beside the repo): {e}", schema_path.display())
+        panic!(
+            "the compose-spec schema is read from {} (shared/ beside the repo): {e}",
+            schema_path.display()
+        )
     });
     let schema: serde_json::Value = serde_json::from_str(&schema_text).expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");

@@ -30,6 +30,30 @@ pub struct RawConfig {
     /// One table per MCP server; the name becomes the compose service, container and shim name.
     #[serde(default)]
     pub servers: BTreeMap<String, RawServer>,
+    #[serde(default)]
+    pub lint: RawLint,
+}
+
+/// Which lint rules run and what fails `mcpgen lint`. The core rules (MCP001–MCP004) cannot be
+/// ignored here: allow them per server, with a reason.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLint {
+    /// Only these rules (codes or names); default: all.
+    pub select: Option<Vec<String>>,
+    /// Rules to skip (codes or names).
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// The lowest severity that makes `mcpgen lint` exit 1. Default `error`.
+    pub fail_on: Option<RawSeverity>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RawSeverity {
+    Error,
+    Warning,
+    Info,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

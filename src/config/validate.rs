@@ -108,6 +108,7 @@ impl Validator<'_> {
         let monitor = self.monitor(&raw.monitor);
         let profiles = self.profiles(&raw.profiles);
         let clients = self.clients(&raw.clients.targets);
+        let lint = self.lint(&raw.lint);
         let servers = raw
             .servers
             .iter()
@@ -122,6 +123,49 @@ impl Validator<'_> {
             profiles,
             clients,
             servers,
+            lint,
+        }
+    }
+
+    fn rule_list(&mut self, pointer: &str, keys: &[String], ignoring: bool) -> Vec<&'static str> {
+        let mut codes = Vec::new();
+        for (index, key) in keys.iter().enumerate() {
+            let at = format!("{pointer}/{index}");
+            match crate::lint::find_rule(key) {
+                Some(rule) if ignoring && rule.core => self.bad(
+                    &at,
+                    "rule",
+                    key,
+                    "a core rule cannot be ignored globally: allow it per server, with a reason",
+                ),
+                Some(rule) => codes.push(rule.code),
+                None => self.unknown_rule(&at, key),
+            }
+        }
+        codes
+    }
+
+    fn unknown_rule(&mut self, pointer: &str, key: &str) {
+        let known: Vec<String> = crate::lint::RULES
+            .iter()
+            .flat_map(|r| [r.code.to_string(), r.name.to_string()])
+            .collect();
+        let hint = suggest(key, &known)
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        self.bad(pointer, "rule", key, format!("not a known rule{hint}; `mcpgen rules` lists them"));
+    }
+
+    fn lint(&mut self, raw: &super::raw::RawLint) -> crate::lint::Settings {
+        use super::raw::RawSeverity;
+        crate::lint::Settings {
+            select: raw.select.as_ref().map(|keys| self.rule_list("/lint/select", keys, false)),
+            ignore: self.rule_list("/lint/ignore", &raw.ignore, true),
+            fail_on: match raw.fail_on.unwrap_or(RawSeverity::Error) {
+                RawSeverity::Error => crate::diag::Severity::Error,
+                RawSeverity::Warning => crate::diag::Severity::Warning,
+                RawSeverity::Info => crate::diag::Severity::Info,
+            },
         }
     }
 

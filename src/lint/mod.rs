@@ -1,12 +1,15 @@
 //! The lint pass: rules over [`ServiceView`]s, suppression by `allow` entries with reasons.
 
 pub mod from_model;
+pub mod output;
 pub mod rules;
+pub mod settings;
 pub mod view;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::source::Span;
 pub use rules::RULES;
+pub use settings::Settings;
 pub use view::ServiceView;
 
 /// A lint rule. Its documentation is the single text behind `mcpgen explain`, the docs page and

@@ -18,6 +18,7 @@ pub struct Stack {
     pub profiles: Vec<Profile>,
     pub clients: Vec<String>,
     pub servers: Vec<Server>,
+    pub lint: crate::lint::Settings,
 }
 
 impl Stack {

@@ -1,0 +1,95 @@
+//! `--format json`: one document, versioned; its schema is `schema/lint-output.schema.json`.
+
+use serde::Serialize;
+
+use super::{Location, finding_location, location};
+use crate::diag::Severity;
+use crate::lint::Finding;
+use crate::source::Sources;
+
+/// Bumped on any incompatible change to the document's shape.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    tool: Tool,
+    summary: Summary,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+    info: usize,
+    suppressed: usize,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    service: &'a str,
+    message: &'a str,
+    help: &'a str,
+    note: Option<&'a str>,
+    location: Option<Location>,
+    suppressed: Option<JsonSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    reason: &'a str,
+    location: Option<Location>,
+}
+
+pub fn render(sources: &Sources, findings: &[Finding]) -> String {
+    let mut summary = Summary::default();
+    for finding in findings {
+        if finding.suppressed.is_some() {
+            summary.suppressed += 1;
+            continue;
+        }
+        match finding.severity {
+            Severity::Error => summary.errors += 1,
+            Severity::Warning => summary.warnings += 1,
+            Severity::Info => summary.info += 1,
+        }
+    }
+    let document = Document {
+        version: FORMAT_VERSION,
+        tool: Tool {
+            name: "mcpgen",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        summary,
+        findings: findings
+            .iter()
+            .map(|f| JsonFinding {
+                rule: f.rule.code,
+                name: f.rule.name,
+                severity: f.severity.as_str(),
+                service: &f.service,
+                message: &f.message,
+                help: &f.help,
+                note: f.note.as_deref(),
+                location: finding_location(sources, f),
+                suppressed: f.suppressed.as_ref().map(|(reason, span)| JsonSuppression {
+                    reason,
+                    location: span.as_ref().map(|s| location(sources, s)),
+                }),
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}

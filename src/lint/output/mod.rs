@@ -1,0 +1,38 @@
+//! Machine formats of lint findings: JSON (stable, versioned), SARIF 2.1.0, GitHub workflow
+//! annotations. The human format is [`crate::diag::HumanRenderer`]. All read the same findings.
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+
+use serde::Serialize;
+
+use super::Finding;
+use crate::source::{Sources, Span};
+
+/// A finding's place in a file, 1-based, the end exclusive like an editor's selection.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Location {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+pub fn location(sources: &Sources, span: &Span) -> Location {
+    let start = sources.line_col(span);
+    let end = sources.line_col(&Span::new(span.file, span.range.end..span.range.end));
+    Location {
+        // Forward slashes on every OS: SARIF and GitHub want URIs / repo paths.
+        path: sources.get(span.file).display_path.replace('\\', "/"),
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+    }
+}
+
+pub fn finding_location(sources: &Sources, finding: &Finding) -> Option<Location> {
+    finding.span.as_ref().map(|span| location(sources, span))
+}

@@ -10,6 +10,10 @@ pub mod mcp007_cap_add;
 pub mod mcp008_no_unconfined_profile;
 pub mod mcp009_no_host_network;
 pub mod mcp010_no_host_namespaces;
+pub mod mcp011_no_runtime_socket;
+pub mod mcp012_no_sensitive_host_path;
+pub mod mcp013_bind_mount_read_only;
+pub mod mcp014_no_published_ports;
 pub mod mcp025_unused_allow;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -29,6 +33,10 @@ pub static RULES: &[&Rule] = &[
     &mcp008_no_unconfined_profile::RULE,
     &mcp009_no_host_network::RULE,
     &mcp010_no_host_namespaces::RULE,
+    &mcp011_no_runtime_socket::RULE,
+    &mcp012_no_sensitive_host_path::RULE,
+    &mcp013_bind_mount_read_only::RULE,
+    &mcp014_no_published_ports::RULE,
     &mcp025_unused_allow::RULE,
 ];
 
@@ -46,6 +54,7 @@ mod tests {
 
     #[test]
     fn every_rule_lives_in_the_file_named_after_it() {
+        // MCP013 bind-mount-read-only is `mcp013_bind_mount_read_only.rs`: a search for the code
         // or the name finds the one file that holds the rule, its docs and its tests.
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lint/rules");
         for rule in RULES {

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use crate::diag::Severity;
-use crate::lint::view::{HealthView, LimitsView, Located, LoggingView, NetworkView, TmpfsView};
+use crate::lint::view::{
+    HealthView, LimitsView, Located, LoggingView, MountKind, MountView, NetworkView, TmpfsView,
+};
 use crate::lint::{Report, Rule, ServiceView};
 use crate::source::{Sources, Span};
 
@@ -28,6 +30,17 @@ pub(crate) fn strings(values: &[&str], first_at: usize) -> Vec<Located<String>> 
         .zip(first_at..)
         .map(|(value, at)| located((*value).to_string(), at))
         .collect()
+}
+
+pub(crate) fn bind(source: &str, read_only: bool, at: usize) -> MountView {
+    MountView {
+        kind: MountKind::Bind,
+        source: Some(source.to_string()),
+        target: "/data".to_string(),
+        read_only,
+        tmpfs_options: Vec::new(),
+        span: span(at),
+    }
 }
 
 /// What mcpgen renders for a server: passes every rule.

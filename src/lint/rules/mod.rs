@@ -14,6 +14,9 @@ pub mod mcp011_no_runtime_socket;
 pub mod mcp012_no_sensitive_host_path;
 pub mod mcp013_bind_mount_read_only;
 pub mod mcp014_no_published_ports;
+pub mod mcp015_image_pinned;
+pub mod mcp016_image_digest;
+pub mod mcp017_no_plaintext_secret;
 pub mod mcp025_unused_allow;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -37,6 +40,9 @@ pub static RULES: &[&Rule] = &[
     &mcp012_no_sensitive_host_path::RULE,
     &mcp013_bind_mount_read_only::RULE,
     &mcp014_no_published_ports::RULE,
+    &mcp015_image_pinned::RULE,
+    &mcp016_image_digest::RULE,
+    &mcp017_no_plaintext_secret::RULE,
     &mcp025_unused_allow::RULE,
 ];
 

@@ -17,6 +17,13 @@ pub mod mcp014_no_published_ports;
 pub mod mcp015_image_pinned;
 pub mod mcp016_image_digest;
 pub mod mcp017_no_plaintext_secret;
+pub mod mcp018_healthcheck;
+pub mod mcp019_restart_policy;
+pub mod mcp020_tmpfs_hardened;
+pub mod mcp021_no_host_devices;
+pub mod mcp022_init_process;
+pub mod mcp023_internal_network;
+pub mod mcp024_log_limits;
 pub mod mcp025_unused_allow;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -43,6 +50,13 @@ pub static RULES: &[&Rule] = &[
     &mcp015_image_pinned::RULE,
     &mcp016_image_digest::RULE,
     &mcp017_no_plaintext_secret::RULE,
+    &mcp018_healthcheck::RULE,
+    &mcp019_restart_policy::RULE,
+    &mcp020_tmpfs_hardened::RULE,
+    &mcp021_no_host_devices::RULE,
+    &mcp022_init_process::RULE,
+    &mcp023_internal_network::RULE,
+    &mcp024_log_limits::RULE,
     &mcp025_unused_allow::RULE,
 ];
 

@@ -79,6 +79,7 @@ fn service(config: &Config, server: &Server) -> ServiceView {
                 source: Some(mount.source.clone()),
                 target: mount.target.clone(),
                 read_only: mount.read_only,
+                tmpfs_options: Vec::new(),
                 span: origins.own(name, &format!("mounts/{i}")),
             })
             .chain(
@@ -91,6 +92,7 @@ fn service(config: &Config, server: &Server) -> ServiceView {
                         source: Some(volume.name.clone()),
                         target: volume.target.clone(),
                         read_only: volume.read_only,
+                        tmpfs_options: Vec::new(),
                         span: origins.own(name, &format!("volumes/{i}")),
                     }),
             )

@@ -33,9 +33,14 @@ pub enum MountKind {
 #[derive(Debug, Clone)]
 pub struct MountView {
     pub kind: MountKind,
+    /// The host path (bind) or volume name, interpolation already resolved to its default.
     pub source: Option<String>,
     pub target: String,
     pub read_only: bool,
+    /// For [`MountKind::Tmpfs`] only: mount options in [`TmpfsView::options`]' form, so one check
+    /// covers both syntaxes. Compose's long syntax (`tmpfs: { size: 16m, mode: 1777 }`) becomes
+    /// `size=16m`, `mode=1777`; it cannot say `noexec`, `nosuid` or `nodev`. Empty otherwise.
+    pub tmpfs_options: Vec<String>,
     pub span: Option<Span>,
 }
 
@@ -65,19 +70,24 @@ pub struct TmpfsView {
 #[derive(Debug, Clone)]
 pub struct NetworkView {
     pub name: String,
+    /// `internal: true` on the network's definition; `false` for the implicit `default` network
+    /// and for networks whose definition is not known (external ones).
     pub internal: bool,
     pub span: Option<Span>,
 }
 
 #[derive(Debug, Clone)]
 pub struct HealthView {
+    /// `disable: true`, or a `test` of `["NONE"]`: a healthcheck that checks nothing.
     pub disabled: bool,
     pub span: Option<Span>,
 }
 
 #[derive(Debug, Clone)]
 pub struct LoggingView {
+    /// `None` when `logging` does not name a driver: the engine's default (json-file) applies.
     pub driver: Option<String>,
+    /// A positive `max-size` option is set.
     pub size_capped: bool,
     pub span: Option<Span>,
 }
@@ -135,5 +145,10 @@ impl ServiceView {
         value
             .and_then(|v| v.span.clone())
             .or_else(|| self.span.clone())
+    }
+
+    /// An entry's own span (a mount, a port, an env entry), else the service key.
+    pub fn at_span(&self, span: Option<&Span>) -> Option<Span> {
+        span.cloned().or_else(|| self.span.clone())
     }
 }

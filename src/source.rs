@@ -7,6 +7,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(usize);
 
+impl FileId {
+    /// The order in which the file was read.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// A byte range in one source file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Span {

@@ -153,13 +153,21 @@ impl Validator<'_> {
         let hint = suggest(key, &known)
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
-        self.bad(pointer, "rule", key, format!("not a known rule{hint}; `mcpgen rules` lists them"));
+        self.bad(
+            pointer,
+            "rule",
+            key,
+            format!("not a known rule{hint}; `mcpgen rules` lists them"),
+        );
     }
 
     fn lint(&mut self, raw: &super::raw::RawLint) -> crate::lint::Settings {
         use super::raw::RawSeverity;
         crate::lint::Settings {
-            select: raw.select.as_ref().map(|keys| self.rule_list("/lint/select", keys, false)),
+            select: raw
+                .select
+                .as_ref()
+                .map(|keys| self.rule_list("/lint/select", keys, false)),
             ignore: self.rule_list("/lint/ignore", &raw.ignore, true),
             fail_on: match raw.fail_on.unwrap_or(RawSeverity::Error) {
                 RawSeverity::Error => crate::diag::Severity::Error,

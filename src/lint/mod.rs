@@ -175,6 +175,12 @@ pub fn run(services: &[ServiceView]) -> Vec<Finding> {
             }
         }
     }
+    // Reading order: file, then position; findings without a position keep their place last.
+    findings.sort_by_key(|f| {
+        f.span.as_ref().map_or((usize::MAX, usize::MAX), |s| {
+            (s.file.index(), s.range.start)
+        })
+    });
     findings
 }
 

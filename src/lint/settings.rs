@@ -27,7 +27,8 @@ impl Settings {
     /// Whether findings of rule `code` are reported. Core rules always are.
     pub fn enabled(&self, code: &str) -> bool {
         let core = RULES.iter().any(|r| r.code == code && r.core);
-        core || (self.select.as_ref().is_none_or(|s| s.contains(&code)) && !self.ignore.contains(&code))
+        core || (self.select.as_ref().is_none_or(|s| s.contains(&code))
+            && !self.ignore.contains(&code))
     }
 
     pub fn retain(&self, findings: &mut Vec<Finding>) {

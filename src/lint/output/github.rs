@@ -9,7 +9,9 @@ use crate::source::Sources;
 
 /// Data escaping of workflow commands.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Property values also escape the separators of the command's parameter list.
@@ -39,7 +41,12 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
             "service `{}`: {}\nhelp: {}",
             finding.service, finding.message, finding.help
         );
-        let _ = writeln!(out, "::{level} {}::{}", params.join(","), escape_data(&message));
+        let _ = writeln!(
+            out,
+            "::{level} {}::{}",
+            params.join(","),
+            escape_data(&message)
+        );
     }
     out
 }

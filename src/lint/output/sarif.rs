@@ -181,17 +181,47 @@ fn descriptor(rule: &'static Rule) -> ReportingDescriptor {
 /// Stable across commits that move lines: the rule, the file, the service and the message.
 fn fingerprint(path: &str, finding: &Finding) -> String {
     let mut hasher = Sha256::new();
-    for part in [finding.rule.code, path, finding.service.as_str(), finding.message.as_str()] {
+    for part in [
+        finding.rule.code,
+        path,
+        finding.service.as_str(),
+        finding.message.as_str(),
+    ] {
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }
-    hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hasher.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A relative path stays relative (code scanning resolves it against the repository); an
+/// absolute one becomes a `file://` URI, as SARIF requires.
+fn artifact_uri(path: &str) -> String {
+    if path.starts_with('/') {
+        let encoded: String = path
+            .chars()
+            .map(|c| match c {
+                ' ' => "%20".to_string(),
+                '#' => "%23".to_string(),
+                '?' => "%3F".to_string(),
+                '%' => "%25".to_string(),
+                c => c.to_string(),
+            })
+            .collect();
+        format!("file://{encoded}")
+    } else {
+        path.to_string()
+    }
 }
 
 fn sarif_location(loc: super::Location) -> SarifLocation {
     SarifLocation {
         physical_location: PhysicalLocation {
-            artifact_location: ArtifactLocation { uri: loc.path },
+            artifact_location: ArtifactLocation {
+                uri: artifact_uri(&loc.path),
+            },
             region: Region {
                 start_line: loc.line,
                 start_column: loc.column,
@@ -221,7 +251,10 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
                         finding.service, finding.message, finding.help
                     ),
                 },
-                partial_fingerprints: BTreeMap::from([("mcpgenFinding/v1", fingerprint(&path, finding))]),
+                partial_fingerprints: BTreeMap::from([(
+                    "mcpgenFinding/v1",
+                    fingerprint(&path, finding),
+                )]),
                 locations: loc.into_iter().map(sarif_location).collect(),
                 suppressions: finding
                     .suppressed

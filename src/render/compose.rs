@@ -16,6 +16,11 @@ pub const MONITOR_SERVICE: &str = "mcpgen-monitor";
 pub const LABEL_MANAGED: &str = "dev.mcpgen.managed";
 pub const LABEL_STACK: &str = "dev.mcpgen.stack";
 pub const LABEL_SERVER: &str = "dev.mcpgen.server";
+/// The server's stdio command as a JSON array: the monitor probes by exec without mcp.toml.
+pub const LABEL_COMMAND: &str = "dev.mcpgen.command";
+/// `handshake` (an MCP handshake by exec) or `exists` (secrets come only per session, so only
+/// the command's presence can be checked).
+pub const LABEL_PROBE: &str = "dev.mcpgen.probe";
 pub const MONITOR_ALLOW_REASON: &str = "the monitor restarts unhealthy servers through the engine API; \
      it has no network, no capabilities and a read-only root filesystem";
 
@@ -209,6 +214,15 @@ fn labels(stack: &Stack, server: Option<&str>) -> BTreeMap<&'static str, String>
     labels
 }
 
+fn server_labels(stack: &Stack, server: &Server) -> BTreeMap<&'static str, String> {
+    let mut labels = labels(stack, Some(&server.name));
+    let command = serde_json::to_string(&server.command).unwrap_or_default();
+    labels.insert(LABEL_COMMAND, escape_dollars(&command));
+    let probe = if server.secrets.is_empty() { "handshake" } else { "exists" };
+    labels.insert(LABEL_PROBE, probe.to_string());
+    labels
+}
+
 fn logging(max_size: String, max_file: u32) -> Logging {
     Logging {
         driver: "json-file",
@@ -286,7 +300,7 @@ fn server_service(stack: &Stack, server: &Server) -> Result<Service, RenderError
         networks,
         healthcheck,
         logging: logging(server.logging.max_size.to_string(), server.logging.max_file),
-        labels: labels(stack, Some(&server.name)),
+        labels: server_labels(stack, server),
         x_mcpgen: None,
     })
 }

@@ -218,7 +218,11 @@ fn server_labels(stack: &Stack, server: &Server) -> BTreeMap<&'static str, Strin
     let mut labels = labels(stack, Some(&server.name));
     let command = serde_json::to_string(&server.command).unwrap_or_default();
     labels.insert(LABEL_COMMAND, escape_dollars(&command));
-    let probe = if server.secrets.is_empty() { "handshake" } else { "exists" };
+    let probe = if server.secrets.is_empty() {
+        "handshake"
+    } else {
+        "exists"
+    };
     labels.insert(LABEL_PROBE, probe.to_string());
     labels
 }

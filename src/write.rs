@@ -196,7 +196,6 @@ pub fn write_atomic(path: &Path, contents: &[u8], executable: bool) -> Result<()
     }
     #[cfg(not(unix))]
     let _ = executable;
-    file.as_file().sync_all().map_err(Error::io("sync", path))?;
     file.persist(path)
         .map_err(|e| Error::io("replace", path)(e.error))?;
     Ok(())

@@ -179,7 +179,9 @@ fn backup(path: &Path) -> Result<PathBuf, Error> {
 }
 
 /// Writes through a temporary file in the same directory and renames it over the target, so a
-/// reader sees the old file or the new one, never half of one.
+/// reader sees the old file or the new one, never half of one. There is no fsync per file: a
+/// build writes hundreds of files that can always be rebuilt, and a file a crash left short
+/// fails its header hash, so the next build names it instead of trusting it.
 pub fn write_atomic(path: &Path, contents: &[u8], executable: bool) -> Result<(), Error> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;

@@ -43,6 +43,13 @@ pub(super) struct Args {
     /// The lowest severity that makes the exit code 1 [default: `[lint] fail_on`, else error]
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
+    /// Apply mechanical fixes (read_only, cap_drop ALL, no-new-privileges, init) in place,
+    /// keeping comments and formatting; then report what is left
+    #[arg(long, conflicts_with = "diff")]
+    fix: bool,
+    /// Print the fixes `--fix` would make as a unified diff; write nothing
+    #[arg(long)]
+    diff: bool,
 }
 
 impl Args {
@@ -92,12 +99,41 @@ impl Args {
 }
 
 pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
-    let config = cli.load(ui)?;
+    let mut config = cli.load(ui)?;
     let Some(settings) = args.settings(config.stack.lint.clone(), ui) else {
         return Ok(EXIT_BAD_INPUT);
     };
     let mut findings = crate::lint::run(&crate::lint::from_model::services(&config));
     settings.retain(&mut findings);
+    if args.fix || args.diff {
+        let fixes = crate::fix::wanted(&findings);
+        let source = ui.sources().get(config.file);
+        let display = source.display_path.clone();
+        let Some(fixed) = crate::fix::toml::apply(&config, &source.text, &fixes) else {
+            ui.status("nothing to fix mechanically");
+            emit(args.format, ui, &findings);
+            return Ok(if settings.fails(&findings) {
+                EXIT_FINDINGS
+            } else {
+                0
+            });
+        };
+        if args.diff {
+            let diff = similar::TextDiff::from_lines(source.text.as_str(), fixed.as_str())
+                .unified_diff()
+                .header(&format!("a/{display}"), &format!("b/{display}"))
+                .to_string();
+            let _ = anstream::stdout().write_all(diff.as_bytes());
+            return Ok(EXIT_FINDINGS);
+        }
+        crate::write::write_atomic(&config.path, fixed.as_bytes(), false)?;
+        ui.status(format!("applied {} fix(es) to {display}", fixes.len()));
+        // What is left, against the file as it now is.
+        *ui = Ui::new(cli.quiet, cli.verbose);
+        config = cli.load(ui)?;
+        findings = crate::lint::run(&crate::lint::from_model::services(&config));
+        settings.retain(&mut findings);
+    }
     emit(args.format, ui, &findings);
     Ok(if settings.fails(&findings) {
         EXIT_FINDINGS

@@ -47,6 +47,19 @@ pub fn find_rule(key: &str) -> Option<&'static Rule> {
         .find(|rule| rule.code.eq_ignore_ascii_case(key) || rule.name == key)
 }
 
+/// A mechanical fix, said in terms of the service, not of a file format: `mcpgen lint --fix`
+/// turns it into an edit of `mcp.toml` or of the compose YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix {
+    /// Set a boolean key (`read_only`, `init`) to a value.
+    SetBool { key: &'static str, value: bool },
+    /// Make a list key (`cap_drop`, `security_opt`) contain an item.
+    EnsureItem {
+        key: &'static str,
+        item: &'static str,
+    },
+}
+
 /// What a rule's check reports; the runner adds the rule, service and suppression.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -60,6 +73,7 @@ struct Reported {
     help: String,
     note: Option<String>,
     severity: Option<Severity>,
+    fix: Option<Fix>,
 }
 
 impl Report {
@@ -75,7 +89,15 @@ impl Report {
             help: help.into(),
             note: None,
             severity: None,
+            fix: None,
         });
+    }
+
+    /// Attaches a mechanical fix to the last finding.
+    pub fn fix(&mut self, fix: Fix) {
+        if let Some(last) = self.items.last_mut() {
+            last.fix = Some(fix);
+        }
     }
 
     /// Adds a note to the last finding (e.g. that it depends on an environment variable).
@@ -104,6 +126,7 @@ pub struct Finding {
     pub note: Option<String>,
     /// The allow entry's reason and span, when an allow suppressed this finding.
     pub suppressed: Option<(String, Option<Span>)>,
+    pub fix: Option<Fix>,
 }
 
 impl Finding {
@@ -152,6 +175,7 @@ pub fn run(services: &[ServiceView]) -> Vec<Finding> {
                     span: item.span,
                     help: item.help,
                     note: item.note,
+                    fix: item.fix,
                     suppressed: allow.map(|i| {
                         let entry = &service.allows[i];
                         (entry.reason.clone(), entry.span.clone())
@@ -171,6 +195,7 @@ pub fn run(services: &[ServiceView]) -> Vec<Finding> {
                         .to_string(),
                     note: None,
                     suppressed: None,
+                    fix: None,
                 });
             }
         }

@@ -181,3 +181,33 @@ fn rules_docs_are_in_sync_and_explain_teaches() {
     }
     assert_eq!(code(&project.run(&["explain", "MCP999"])), 2);
 }
+
+const FIXABLE: &str = "# my stack\n[stack]\nname = \"x\"\n\n[defaults]\nuser = \"1000\"\nread_only = false # oops\n\
+    limits = { cpus = 1, memory = \"64M\", pids = 10 }\n\n[servers.fs]\n\
+    image = \"mcp/fs:1.0@sha256:0000000000000000000000000000000000000000000000000000000000000000\"\n\
+    command = [\"fs\"]\ncap_drop = [\"NET_RAW\"] # keep this comment\nno_new_privileges = false\ninit = false\n";
+
+#[test]
+fn diff_shows_the_fixes_and_writes_nothing() {
+    let project = Project::with_config(FIXABLE);
+    let output = project.run(&["lint", "--diff"]);
+    assert_eq!(code(&output), 1);
+    assert_eq!(project.read("mcp.toml"), FIXABLE);
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn fix_repairs_mcp_toml_keeping_comments() {
+    let project = Project::with_config(FIXABLE);
+    let output = project.run(&["lint", "--fix"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let fixed = project.read("mcp.toml");
+    for kept in ["# my stack", "# oops", "# keep this comment", "\"NET_RAW\""] {
+        assert!(fixed.contains(kept), "{kept} lost:\n{fixed}");
+    }
+    assert!(fixed.contains("read_only = true") && fixed.contains("init = true"));
+    assert_eq!(code(&project.run(&["build"])), 0);
+    let again = project.run(&["lint", "--fix"]);
+    assert!(stderr(&again).contains("nothing to fix"));
+    assert_eq!(project.read("mcp.toml"), fixed);
+}

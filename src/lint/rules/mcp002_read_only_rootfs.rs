@@ -1,7 +1,7 @@
 //! MCP002 read-only-rootfs.
 
 use crate::diag::Severity;
-use crate::lint::{Report, Rule, ServiceView};
+use crate::lint::{Fix, Report, Rule, ServiceView};
 
 pub static RULE: Rule = Rule {
     code: "MCP002",
@@ -50,7 +50,7 @@ tmpfs for scratch files.
 
 fn check(service: &ServiceView, report: &mut Report) {
     match &service.read_only {
-        Some(read_only) if read_only.value => {}
+        Some(read_only) if read_only.value => return,
         Some(read_only) => {
             report.push(
                 "`read_only` is false: the root filesystem is writable",
@@ -65,4 +65,8 @@ fn check(service: &ServiceView, report: &mut Report) {
             "add `read_only: true`",
         ),
     }
+    report.fix(Fix::SetBool {
+        key: "read_only",
+        value: true,
+    });
 }

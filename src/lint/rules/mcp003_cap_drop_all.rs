@@ -1,7 +1,7 @@
 //! MCP003 cap-drop-all.
 
 use crate::diag::Severity;
-use crate::lint::{Report, Rule, ServiceView};
+use crate::lint::{Fix, Report, Rule, ServiceView};
 
 pub static RULE: Rule = Rule {
     code: "MCP003",
@@ -75,6 +75,10 @@ fn check(service: &ServiceView, report: &mut Report) {
             "add `cap_drop: [ALL]`",
         ),
     }
+    report.fix(Fix::EnsureItem {
+        key: "cap_drop",
+        item: "ALL",
+    });
 }
 
 #[cfg(test)]

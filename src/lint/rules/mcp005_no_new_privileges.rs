@@ -1,7 +1,7 @@
 //! MCP005 no-new-privileges.
 
 use crate::diag::Severity;
-use crate::lint::{Report, Rule, ServiceView};
+use crate::lint::{Fix, Report, Rule, ServiceView};
 
 pub static RULE: Rule = Rule {
     code: "MCP005",
@@ -66,6 +66,10 @@ fn check(service: &ServiceView, report: &mut Report) {
         service.at(service.security_opt.first()),
         "add `security_opt: [\"no-new-privileges:true\"]`",
     );
+    report.fix(Fix::EnsureItem {
+        key: "security_opt",
+        item: "no-new-privileges:true",
+    });
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! MCP022 init-process.
 
 use crate::diag::Severity;
-use crate::lint::{Report, Rule, ServiceView};
+use crate::lint::{Fix, Report, Rule, ServiceView};
 
 pub static RULE: Rule = Rule {
     code: "MCP022",
@@ -63,8 +63,12 @@ fn check(service: &ServiceView, report: &mut Report) {
             );
             report.note(init.note.clone());
         }
-        Some(_) => {}
+        Some(_) => return,
     }
+    report.fix(Fix::SetBool {
+        key: "init",
+        value: true,
+    });
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! `shims/hardened_<name>.sh`: the stdio command a client launches, from `templates/shim.sh.j2`.
-//! Every value that reaches the script passes through a shell-quoting filter.
+//! Every value that reaches the script passes through a shell-quoting filter ([`bash_quote`]).
 
 use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::RenderError;
 use super::header::{HeaderStyle, header_text, stamp};
-use crate::model::{SecretSource, Stack};
+use crate::model::{Fallback, SecretSource, Stack};
 
 const TEMPLATE: &str = include_str!("../../templates/shim.sh.j2");
 
@@ -26,7 +26,61 @@ pub fn quote(word: &str) -> Result<String, RenderError> {
         .map_err(|_| RenderError::Nul(word.escape_debug().to_string()))
 }
 
-/// Quotes a path, letting a leading `~` mean the home directory of whoever runs the script.
+/// Quotes one word for the bash shims so that bash reads it back byte for byte, in a form
+/// shellcheck has nothing to say about, whatever the word holds. The shims must pass
+/// shellcheck with zero findings, and their words come from mcp.toml: shlex's output, though
+/// correct, draws findings for a `$` or backtick in single quotes (SC2016), a leading `~`
+/// (SC2088), Unicode quotes (SC1111, SC1112) and a bare `]` (SC2171).
+/// - `[A-Za-z0-9_./:@+-]+` stays bare;
+/// - other printable ASCII without `'`, `\`, `$`, `` ` `` or `~`: single quotes;
+/// - anything else: ANSI-C quoting, `$'…'`, where every byte outside that set is an escape
+///   (`\n`, `\t`, `\\`, `\'`, else three octal digits). bash has read `$'…'` since 2.0, so
+///   macOS's bash 3.2 reads it too. Only for bash: `/bin/sh` contexts use [`quote`].
+pub fn bash_quote(word: &str) -> Result<String, RenderError> {
+    fn bare(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b"_./:@+-".contains(&b)
+    }
+    fn literal(b: u8) -> bool {
+        (b' '..=b'~').contains(&b) && !b"'\\$`~".contains(&b)
+    }
+    if word.contains('\0') {
+        return Err(RenderError::Nul(word.escape_debug().to_string()));
+    }
+    let bytes = word.as_bytes();
+    if !bytes.is_empty() && bytes.iter().all(|&b| bare(b)) {
+        return Ok(word.to_string());
+    }
+    if bytes.iter().all(|&b| literal(b)) {
+        return Ok(format!("'{word}'"));
+    }
+    let mut quoted = String::from("$'");
+    for &b in bytes {
+        match b {
+            b'\n' => quoted.push_str("\\n"),
+            b'\t' => quoted.push_str("\\t"),
+            b'\\' => quoted.push_str("\\\\"),
+            b'\'' => quoted.push_str("\\'"),
+            b if literal(b) => quoted.push(char::from(b)),
+            b => quoted.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    quoted.push('\'');
+    Ok(quoted)
+}
+
+/// [`bash_quote`], letting a leading `~` mean the home directory of whoever runs the script.
+pub fn bash_quote_home(word: &str) -> Result<String, RenderError> {
+    if word == "~" {
+        Ok("\"$HOME\"".to_string())
+    } else if let Some(rest) = word.strip_prefix("~/") {
+        Ok(format!("\"$HOME\"/{}", bash_quote(rest)?))
+    } else {
+        bash_quote(word)
+    }
+}
+
+/// Quotes a path for a POSIX shell, letting a leading `~` mean the home directory of whoever
+/// runs the script.
 pub fn quote_home(word: &str) -> Result<String, RenderError> {
     if word == "~" {
         Ok("\"$HOME\"".to_string())
@@ -53,12 +107,15 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_filter("sq", |word: String| quote(&word).map_err(filter_error));
+    env.add_filter("sq", |word: String| bash_quote(&word).map_err(filter_error));
+    env.add_filter("sq_home", |word: String| {
+        bash_quote_home(&word).map_err(filter_error)
+    });
     env.add_filter("sq_join", |words: Vec<String>| {
-        join_with(&words, quote).map_err(filter_error)
+        join_with(&words, bash_quote).map_err(filter_error)
     });
     env.add_filter("sq_home_join", |words: Vec<String>| {
-        join_with(&words, quote_home).map_err(filter_error)
+        join_with(&words, bash_quote_home).map_err(filter_error)
     });
     env.add_template("shim.sh", TEMPLATE)?;
     Ok(env)
@@ -70,14 +127,26 @@ struct ShimContext<'a> {
     name: &'a str,
     container: String,
     project: &'a str,
-    compose_path: String,
+    /// The compose file's name, in the bundle directory above the shim's own.
+    compose_file: &'static str,
     strict_profile: &'a str,
     fallback_profiles: Vec<&'a str>,
     command: &'a [String],
+    /// The local command, where the server allows falling back to it at all.
     local: Option<&'a [String]>,
-    local_env: Vec<String>,
+    /// A local command is configured, but the server's `fallback = "none"` forbids it: not
+    /// even `MCPGEN_MODE=local` runs it.
+    never_local: bool,
+    local_env: Vec<EnvPair<'a>>,
     secrets: Vec<SecretContext>,
     secret_kinds: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct EnvPair<'a> {
+    name: &'a str,
+    /// `~` at its start means the home directory, as in the local command's arguments.
+    value: &'a str,
 }
 
 #[derive(Serialize)]
@@ -103,9 +172,9 @@ pub fn render(stack: &Stack) -> Result<Vec<(String, String)>, RenderError> {
             .iter()
             .map(|secret| {
                 let (kind, args) = match &secret.source {
-                    SecretSource::Env(var) => ("env", quote(var)?),
-                    SecretSource::File(path) => ("file", quote_home(path)?),
-                    SecretSource::Command(argv) => ("command", join_with(argv, quote_home)?),
+                    SecretSource::Env(var) => ("env", bash_quote(var)?),
+                    SecretSource::File(path) => ("file", bash_quote_home(path)?),
+                    SecretSource::Command(argv) => ("command", join_with(argv, bash_quote_home)?),
                 };
                 Ok(SecretContext {
                     name: secret.name.clone(),
@@ -120,21 +189,23 @@ pub fn render(stack: &Stack) -> Result<Vec<(String, String)>, RenderError> {
             .filter(|profile| server.may_fall_back(profile))
             .map(|profile| profile.name.as_str())
             .collect();
-        let local_env: Vec<String> = server
+        let local_env: Vec<EnvPair<'_>> = server
             .local_env
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(name, value)| EnvPair { name, value })
             .collect();
+        let may_run_local = server.fallback == Fallback::Local;
         let context = ShimContext {
             header: &header,
             name: &server.name,
             container: stack.container_name(server),
             project: &stack.name,
-            compose_path: format!("../{}", super::compose::FILE_NAME),
+            compose_file: super::compose::FILE_NAME,
             strict_profile: &strict.name,
             fallback_profiles,
             command: &server.command,
-            local: server.local.as_deref(),
+            local: server.local.as_deref().filter(|_| may_run_local),
+            never_local: server.local.is_some() && !may_run_local,
             local_env,
             secret_kinds: secrets.iter().map(|s| s.kind).collect(),
             secrets,
@@ -157,5 +228,23 @@ mod tests {
         assert_eq!(quote_home("~/my dir").unwrap(), "\"$HOME\"/'my dir'");
         assert_eq!(quote_home("~user/x").unwrap(), "'~user/x'");
         assert!(quote("a\0b").is_err());
+    }
+
+    #[test]
+    fn bash_quoting_picks_the_plainest_form_shellcheck_accepts() {
+        assert_eq!(bash_quote("node").unwrap(), "node");
+        assert_eq!(bash_quote("-y").unwrap(), "-y");
+        assert_eq!(bash_quote("").unwrap(), "''");
+        assert_eq!(bash_quote("two words").unwrap(), "'two words'");
+        assert_eq!(bash_quote("]").unwrap(), "']'");
+        assert_eq!(bash_quote("say \"hi\"").unwrap(), "'say \"hi\"'");
+        assert_eq!(bash_quote("$HOME").unwrap(), "$'\\044HOME'");
+        assert_eq!(bash_quote("it's\n\t\\").unwrap(), "$'it\\'s\\n\\t\\\\'");
+        assert_eq!(bash_quote("~/x").unwrap(), "$'\\176/x'");
+        assert_eq!(bash_quote("\u{2018}q").unwrap(), "$'\\342\\200\\230q'");
+        assert_eq!(bash_quote_home("~").unwrap(), "\"$HOME\"");
+        assert_eq!(bash_quote_home("~/my dir").unwrap(), "\"$HOME\"/'my dir'");
+        assert_eq!(bash_quote_home("~user").unwrap(), "$'\\176user'");
+        assert!(bash_quote("a\0b").is_err());
     }
 }

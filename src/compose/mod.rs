@@ -30,6 +30,9 @@ mod tree;
 mod view;
 mod yaml;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::PathBuf;
 
 pub use error::ComposeError;

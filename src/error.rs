@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::compose::ComposeError;
 use crate::config::ConfigError;
 use crate::diag::Diagnostic;
 use crate::render::RenderError;
@@ -24,6 +25,9 @@ pub enum Error {
     },
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// A compose project that cannot be read as Compose would: `lint` could not cover it.
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
     #[error("generated files were changed by hand")]
     HandEdited { paths: Vec<String> },
     #[error("files not written by mcpgen are in the way")]
@@ -90,6 +94,7 @@ impl Error {
                 Diagnostic::error(self.to_string())
                     .with_help("run `mcpgen init` to write a starter mcp.toml, or pass `--config PATH`"),
             ],
+            Error::Compose(error) => vec![error.to_diagnostic()],
             other => vec![Diagnostic::error(other.to_string())],
         }
     }

@@ -3,6 +3,7 @@
 //! [`render`] → [`write`]; [`cli`] drives it.
 
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod diag;
 pub mod error;

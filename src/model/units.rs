@@ -41,6 +41,50 @@ impl ByteSize {
     }
 }
 
+impl ByteSize {
+    /// A size as Docker and Compose read `mem_limit` and `memory` (go-units `RAMInBytes`): a
+    /// number, decimals allowed, an optional space, then an optional unit `b`, `k`, `m`, `g`,
+    /// `t` or `p` (binary, any case) with an optional `i` and `b` after it: `256M`, `1.5g`,
+    /// `512mib`, `1024`. A fraction of a byte is dropped, as Go's conversion does.
+    pub fn parse_ram(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let number_end = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(number_end);
+        if number.is_empty() || number.starts_with('.') || number.ends_with('.') {
+            return Err("expected a size like 256M or 1.5g".to_string());
+        }
+        let unit = unit.strip_prefix(' ').unwrap_or(unit).to_ascii_lowercase();
+        let unit = unit.strip_suffix('b').unwrap_or(&unit);
+        let unit = unit.strip_suffix('i').unwrap_or(unit);
+        let shift = match unit {
+            "" => 0,
+            "k" => 10,
+            "m" => 20,
+            "g" => 30,
+            "t" => 40,
+            "p" => 50,
+            other => return Err(format!("unknown unit `{other}`: use b, k, m, g, t or p")),
+        };
+        if let Ok(whole) = number.parse::<u64>() {
+            return whole
+                .checked_mul(1 << shift)
+                .map(ByteSize)
+                .ok_or_else(|| "size too large".to_string());
+        }
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("`{number}` is not a number"))?;
+        let bytes = value * (1u64 << shift) as f64;
+        if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+            return Err("size too large".to_string());
+        }
+        // Truncation toward zero, as Go's `int64(size)`.
+        Ok(ByteSize(bytes as u64))
+    }
+}
+
 /// The shortest exact form, as Compose and the kernel's tmpfs accept it: `256m`, `1g`, `1536k`.
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -118,6 +162,34 @@ mod tests {
         assert!(ByteSize::parse("lots").is_err());
         assert!(ByteSize::parse("12Q").is_err());
         assert!(ByteSize::parse("99999999999999999999G").is_err());
+    }
+
+    #[test]
+    fn ram_sizes_parse_like_go_units() {
+        assert_eq!(ByteSize::parse_ram("256M"), Ok(ByteSize(256 << 20)));
+        assert_eq!(ByteSize::parse_ram("256mb"), Ok(ByteSize(256 << 20)));
+        assert_eq!(ByteSize::parse_ram("512MiB"), Ok(ByteSize(512 << 20)));
+        assert_eq!(ByteSize::parse_ram("1g"), Ok(ByteSize(1 << 30)));
+        assert_eq!(ByteSize::parse_ram("1.5g"), Ok(ByteSize(3 << 29)));
+        assert_eq!(ByteSize::parse_ram("64 k"), Ok(ByteSize(64 << 10)));
+        assert_eq!(ByteSize::parse_ram("1p"), Ok(ByteSize(1 << 50)));
+        assert_eq!(ByteSize::parse_ram("1000"), Ok(ByteSize(1000)));
+        assert_eq!(ByteSize::parse_ram("1000b"), Ok(ByteSize(1000)));
+        assert_eq!(ByteSize::parse_ram("0"), Ok(ByteSize(0)));
+        assert_eq!(ByteSize::parse_ram("0.5k"), Ok(ByteSize(512)));
+        for bad in [
+            "",
+            "m",
+            ".5g",
+            "5.g",
+            "1.2.3m",
+            "12q",
+            "-1m",
+            "1  m",
+            "99999999999999999999g",
+        ] {
+            assert!(ByteSize::parse_ram(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,0 +1,112 @@
+//! The compose front end: compose files in, [`ServiceView`]s out, so `mcpgen lint` judges a
+//! hand-written stack with the same rules as `mcp.toml`.
+//!
+//! What is linted is what Compose would run:
+//!
+//! - YAML anchors, aliases and `<<` merge keys are resolved (`yaml.rs`); a value copied from an
+//!   anchor keeps the span of the anchor's definition, where it can be changed.
+//! - Files are layers merged in order, like `docker compose -f a.yml -f b.yml`; **each YAML
+//!   document of a multi-document file is a layer of its own**, in order, as compose-go loads
+//!   them. `!reset` and `!override` work across layers (`merge.rs`).
+//! - Interpolation (`${VAR:-default}` and friends) happens per file, before merging, with the
+//!   environment given to [`load`] (`interpolate.rs`).
+//! - `include` is resolved: files relative to the including file (`include.rs`); `extends` is
+//!   merged, in the same file or another (`extends.rs`). What cannot be resolved is an error.
+//! - Every service is linted, whatever its `profiles`; top-level `x-` keys are not services,
+//!   but what they bring in through anchors is linted where it lands.
+//! - Suppressions: `x-mcpgen.allow` and inline `# mcpgen: allow` comments (`allow.rs`).
+
+mod allow;
+mod checks;
+mod error;
+mod extends;
+mod include;
+mod interpolate;
+mod loader;
+mod merge;
+mod position;
+mod syntax;
+mod tree;
+mod view;
+mod yaml;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+pub use error::ComposeError;
+use loader::Loader;
+use tree::{Node, Tag, Value};
+
+use crate::diag::Diagnostic;
+use crate::lint::ServiceView;
+use crate::source::Sources;
+
+/// The services of a compose project, ready for [`crate::lint::run`].
+#[derive(Debug, Default)]
+pub struct ComposeProject {
+    /// One view per service, in the order of the merged project.
+    pub services: Vec<ServiceView>,
+    /// Warnings and notes about the files rather than the services' hardening: an obsolete
+    /// `version`, duplicate container names, an unset required variable, an inline allow that
+    /// applies to no service. Codes start with `compose/`.
+    pub notes: Vec<Diagnostic>,
+}
+
+/// Loads compose files as `docker compose -f <file>…` would merge them. Every file read,
+/// included or extended is added to `sources`. `env` answers the environment's variables.
+pub fn load(
+    sources: &mut Sources,
+    files: &[PathBuf],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ComposeProject, ComposeError> {
+    let mut loader = Loader::new(sources, env);
+    let project = loader.project(files, None)?;
+    finish(loader, project)
+}
+
+/// The views of a merged project, and the notes gathered on the way.
+fn finish(loader: Loader<'_>, project: Option<Node>) -> Result<ComposeProject, ComposeError> {
+    let mut notes = loader.notes;
+    let Some(mut root) = project else {
+        return Ok(ComposeProject {
+            services: Vec::new(),
+            notes,
+        });
+    };
+    let services = root
+        .as_map_mut()
+        .and_then(|root| root.remove("services"))
+        .map(|entry| entry.value);
+    let entries = match services {
+        Some(Node {
+            value: Value::Map(map),
+            tag,
+            ..
+        }) if tag != Tag::Reset => map.entries,
+        _ => Vec::new(),
+    };
+    let networks = root
+        .as_map()
+        .and_then(|root| root.get("networks"))
+        .and_then(Node::as_map);
+    let mut checks = checks::Checks::default();
+    let mut views = Vec::with_capacity(entries.len());
+    // Each service's tree is dropped as soon as its view is built, so the two never both
+    // hold the whole project.
+    for entry in entries.into_iter().filter(|entry| !entry.value.is_reset()) {
+        checks.service(&entry);
+        views.push(view::service(
+            &entry.key,
+            &entry.key_span,
+            &entry.value,
+            networks,
+        )?);
+    }
+    notes.extend(checks.notes);
+    Ok(ComposeProject {
+        services: views,
+        notes,
+    })
+}

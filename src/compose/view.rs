@@ -1,0 +1,654 @@
+//! A merged compose service as a [`ServiceView`]: every field the rules read, each with the span
+//! of the text that set it and, where interpolation made it, a note saying so.
+//!
+//! Repeats in lists are removed the way Compose's "unicity" pass does after a merge: the later
+//! entry replaces the earlier one in the earlier one's place (capabilities and tmpfs by value,
+//! volumes and devices by target, ports by spec, environment by name). Values Compose would
+//! refuse (a list where a string belongs, `read_only: maybe`) are errors, not guesses.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use super::allow::service_allows;
+use super::error::ComposeError;
+use super::syntax::{self, is_host_path, short_port, short_volume};
+use super::tree::{Map, Node, Value};
+use crate::lint::view::{
+    EnvView, HealthView, LimitsView, Located, LoggingView, MountKind, MountView, NetworkView,
+    PortView, ServiceView, TmpfsView,
+};
+use crate::model::ByteSize;
+use crate::source::Span;
+
+/// The namespace settings that can join a host namespace, in the order the view lists them.
+const NAMESPACES: [&str; 5] = ["pid", "ipc", "uts", "userns_mode", "cgroup"];
+
+/// Builds the view of one merged service. `networks` is the project's top-level `networks`.
+pub(crate) fn service(
+    name: &str,
+    key_span: &Span,
+    node: &Node,
+    networks: Option<&Map>,
+) -> Result<ServiceView, ComposeError> {
+    let Some(map) = node.as_map() else {
+        return Err(ComposeError::invalid(
+            &node.span,
+            format!("service `{name}` must be a mapping, not {}", node.kind()),
+        ));
+    };
+    let get = |key: &str| map.get(key);
+    let string = |key: &str| get(key).map_or(Ok(None), |node| string(node, key));
+    let boolean = |key: &str| get(key).map_or(Ok(None), |node| boolean(node, key));
+    let strings = |key: &str| get(key).map_or(Ok(Vec::new()), |node| strings(node, key));
+
+    let mut namespaces = Vec::new();
+    for key in NAMESPACES {
+        if let Some(value) = string(key)? {
+            namespaces.push((key.to_string(), value));
+        }
+    }
+    let (mounts, volume_tmpfs) = get("volumes").map_or(Ok((Vec::new(), Vec::new())), mounts)?;
+    let mut tmpfs = get("tmpfs").map_or(Ok(Vec::new()), tmpfs)?;
+    tmpfs.extend(volume_tmpfs);
+    let network_mode = string("network_mode")?;
+    Ok(ServiceView {
+        name: name.to_string(),
+        span: Some(key_span.clone()),
+        image: string("image")?,
+        has_build: get("build").is_some_and(|node| !node.is_null() && !node.is_reset()),
+        user: string("user")?,
+        read_only: boolean("read_only")?,
+        cap_drop: unique(strings("cap_drop")?, |cap| cap.value.clone()),
+        cap_add: unique(strings("cap_add")?, |cap| cap.value.clone()),
+        security_opt: strings("security_opt")?,
+        privileged: boolean("privileged")?,
+        namespaces,
+        mounts,
+        use_api_socket: boolean("use_api_socket")?,
+        ports: get("ports").map_or(Ok(Vec::new()), ports)?,
+        env: get("environment").map_or(Ok(Vec::new()), environment)?,
+        healthcheck: get("healthcheck").map_or(Ok(None), healthcheck)?,
+        restart: string("restart")?,
+        tmpfs,
+        devices: get("devices").map_or(Ok(Vec::new()), devices)?,
+        init: boolean("init")?,
+        networks: service_networks(get("networks"), network_mode.is_some(), networks)?,
+        network_mode,
+        logging: get("logging").map_or(Ok(None), logging)?,
+        limits: limits(map)?,
+        allows: service_allows(map)?,
+        // Compose has no such switch: egress is allowed per service with an MCP023 allow.
+        egress_allowed: false,
+    })
+}
+
+fn located<T>(value: T, node: &Node) -> Located<T> {
+    Located {
+        value,
+        span: Some(node.span.clone()),
+        note: node.as_scalar().and_then(|scalar| scalar.note.clone()),
+    }
+}
+
+fn wrong_type(node: &Node, key: &str, expected: &str) -> ComposeError {
+    ComposeError::invalid(
+        &node.span,
+        format!("`{key}` must be {expected}, not {}", node.kind()),
+    )
+}
+
+/// True when the value is absent: never set, set to null, or removed with `!reset`.
+fn absent(node: &Node) -> bool {
+    node.is_null() || node.is_reset()
+}
+
+fn string(node: &Node, key: &str) -> Result<Option<Located<String>>, ComposeError> {
+    if absent(node) {
+        return Ok(None);
+    }
+    match node.as_scalar() {
+        Some(scalar) => Ok(Some(located(scalar.text.clone(), node))),
+        None => Err(wrong_type(node, key, "a string")),
+    }
+}
+
+fn boolean(node: &Node, key: &str) -> Result<Option<Located<bool>>, ComposeError> {
+    if node.is_reset() {
+        // The default is `false` for every boolean the rules read; the finding then points at
+        // the `!reset` that removed the hardening.
+        return Ok(Some(Located {
+            value: false,
+            span: Some(node.span.clone()),
+            note: Some(format!(
+                "`{key}: !reset` removed the setting, so Compose uses its default, `false`"
+            )),
+        }));
+    }
+    if node.is_null() {
+        return Ok(None);
+    }
+    let Some(scalar) = node.as_scalar() else {
+        return Err(wrong_type(node, key, "`true` or `false`"));
+    };
+    match syntax::boolean(&scalar.text) {
+        Some(value) => Ok(Some(located(value, node))),
+        // An unset variable (`${RO}`): judged as not true, and the note says why.
+        None if scalar.text.is_empty() && scalar.note.is_some() => Ok(Some(located(false, node))),
+        None => Err(ComposeError::invalid(
+            &node.span,
+            format!("`{key}` must be `true` or `false`, not `{}`", scalar.text),
+        )),
+    }
+}
+
+fn strings(node: &Node, key: &str) -> Result<Vec<Located<String>>, ComposeError> {
+    if absent(node) {
+        return Ok(Vec::new());
+    }
+    let Some(items) = node.as_seq() else {
+        return Err(wrong_type(node, key, "a list of strings"));
+    };
+    items
+        .iter()
+        .map(|item| match item.as_scalar() {
+            Some(scalar) => Ok(located(scalar.text.clone(), item)),
+            None => Err(wrong_type(item, key, "a string")),
+        })
+        .collect()
+}
+
+/// Keeps one item per key: a later repeat replaces the earlier one, in the earlier one's place.
+fn unique<T, K: Hash + Eq>(items: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    if items.len() <= 8 {
+        // Short lists (most of them): comparing pairs is cheaper than hashing.
+        let mut out: Vec<T> = Vec::with_capacity(items.len());
+        for item in items {
+            let item_key = key(&item);
+            match out.iter().position(|kept| key(kept) == item_key) {
+                Some(index) => out[index] = item,
+                None => out.push(item),
+            }
+        }
+        return out;
+    }
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    let mut seen: HashMap<K, usize> = HashMap::with_capacity(items.len());
+    for item in items {
+        match seen.get(&key(&item)) {
+            Some(&index) => out[index] = item,
+            None => {
+                seen.insert(key(&item), out.len());
+                out.push(item);
+            }
+        }
+    }
+    out
+}
+
+fn scalar_text<'n>(node: &'n Node, key: &str) -> Result<Option<&'n str>, ComposeError> {
+    if absent(node) {
+        return Ok(None);
+    }
+    node.as_str()
+        .map(Some)
+        .ok_or_else(|| wrong_type(node, key, "a scalar"))
+}
+
+/// `volumes`, short and long syntax. Long-syntax tmpfs mounts are also returned as tmpfs.
+fn mounts(node: &Node) -> Result<(Vec<MountView>, Vec<TmpfsView>), ComposeError> {
+    if absent(node) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let Some(items) = node.as_seq() else {
+        return Err(wrong_type(node, "volumes", "a list"));
+    };
+    let mut mounts = Vec::with_capacity(items.len());
+    let mut tmpfs = Vec::new();
+    for item in items {
+        if let Some(spec) = item.as_str() {
+            let volume = short_volume(spec).map_err(|why| {
+                ComposeError::invalid(&item.span, format!("invalid volume `{spec}`: {why}"))
+            })?;
+            let kind = match volume.source {
+                Some(source) if is_host_path(source) => MountKind::Bind,
+                _ => MountKind::Volume,
+            };
+            mounts.push(MountView {
+                kind,
+                source: volume.source.map(str::to_string),
+                target: volume.target.to_string(),
+                read_only: volume.read_only,
+                span: Some(item.span.clone()),
+            });
+            continue;
+        }
+        let Some(map) = item.as_map() else {
+            return Err(wrong_type(item, "volumes", "a string or a mapping"));
+        };
+        let field = |key: &str| map.get(key).map_or(Ok(None), |n| scalar_text(n, key));
+        let Some(kind) = field("type")? else {
+            return Err(ComposeError::invalid(
+                &item.span,
+                "a long-syntax volume needs `type` (bind, volume or tmpfs)",
+            ));
+        };
+        let Some(target) = field("target")? else {
+            return Err(ComposeError::invalid(
+                &item.span,
+                "a long-syntax volume needs `target`",
+            ));
+        };
+        let read_only = map
+            .get("read_only")
+            .map_or(Ok(None), |n| boolean(n, "read_only"))?
+            .is_some_and(|ro| ro.value);
+        let kind = match kind {
+            "bind" => MountKind::Bind,
+            "volume" => MountKind::Volume,
+            "tmpfs" => MountKind::Tmpfs,
+            _ => MountKind::Other,
+        };
+        if kind == MountKind::Tmpfs {
+            let mut options = Vec::new();
+            if let Some(settings) = map.get("tmpfs").and_then(Node::as_map) {
+                for key in ["size", "mode"] {
+                    if let Some(value) = settings
+                        .get(key)
+                        .map_or(Ok(None), |n| scalar_text(n, key))?
+                    {
+                        options.push(format!("{key}={}", value.to_ascii_lowercase()));
+                    }
+                }
+            }
+            if read_only {
+                options.push("ro".to_string());
+            }
+            tmpfs.push(TmpfsView {
+                target: target.to_string(),
+                options,
+                span: Some(item.span.clone()),
+            });
+        }
+        mounts.push(MountView {
+            kind,
+            source: field("source")?.map(str::to_string),
+            target: target.to_string(),
+            read_only,
+            span: Some(item.span.clone()),
+        });
+    }
+    Ok((unique(mounts, |m| m.target.clone()), tmpfs))
+}
+
+/// `tmpfs`: a string or a list of `path[:options]`.
+fn tmpfs(node: &Node) -> Result<Vec<TmpfsView>, ComposeError> {
+    if absent(node) {
+        return Ok(Vec::new());
+    }
+    let items = match &node.value {
+        Value::Scalar(_) => std::slice::from_ref(node),
+        Value::Seq(items) => items.as_slice(),
+        Value::Map(_) => return Err(wrong_type(node, "tmpfs", "a string or a list")),
+    };
+    let mut views = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(spec) = item.as_str() else {
+            return Err(wrong_type(item, "tmpfs", "a string"));
+        };
+        let (target, options) = spec.split_once(':').unwrap_or((spec, ""));
+        views.push((
+            spec.split('=').next().unwrap_or_default().to_string(),
+            TmpfsView {
+                target: target.to_string(),
+                options: options
+                    .split(',')
+                    .map(|option| option.trim().to_ascii_lowercase())
+                    .filter(|option| !option.is_empty())
+                    .collect(),
+                span: Some(item.span.clone()),
+            },
+        ));
+    }
+    // Compose's unicity key for tmpfs is the text before the first `=`.
+    Ok(unique(views, |(key, _)| key.clone())
+        .into_iter()
+        .map(|(_, view)| view)
+        .collect())
+}
+
+fn ports(node: &Node) -> Result<Vec<PortView>, ComposeError> {
+    if absent(node) {
+        return Ok(Vec::new());
+    }
+    let Some(items) = node.as_seq() else {
+        return Err(wrong_type(node, "ports", "a list"));
+    };
+    let mut views = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(spec) = item.as_str() {
+            let port = short_port(spec);
+            views.push((
+                spec.to_string(),
+                PortView {
+                    host_ip: port.host_ip,
+                    published: port.published,
+                    span: Some(item.span.clone()),
+                },
+            ));
+            continue;
+        }
+        let Some(map) = item.as_map() else {
+            return Err(wrong_type(item, "ports", "a string or a mapping"));
+        };
+        let field = |key: &str| -> Result<Option<String>, ComposeError> {
+            Ok(map
+                .get(key)
+                .map_or(Ok(None), |n| scalar_text(n, key))?
+                .filter(|text| !text.is_empty())
+                .map(str::to_string))
+        };
+        let host_ip = field("host_ip")?;
+        let published = field("published")?;
+        let key = format!(
+            "{}:{}:{}/{}",
+            host_ip.as_deref().unwrap_or("0.0.0.0"),
+            published.as_deref().unwrap_or_default(),
+            field("target")?.unwrap_or_default(),
+            field("protocol")?.unwrap_or_else(|| "tcp".to_string()),
+        );
+        views.push((
+            key,
+            PortView {
+                host_ip,
+                published,
+                span: Some(item.span.clone()),
+            },
+        ));
+    }
+    Ok(unique(views, |(key, _)| key.clone())
+        .into_iter()
+        .map(|(_, view)| view)
+        .collect())
+}
+
+/// `environment`: a mapping, or a list of `KEY=value` and bare `KEY`.
+fn environment(node: &Node) -> Result<Vec<EnvView>, ComposeError> {
+    if absent(node) {
+        return Ok(Vec::new());
+    }
+    let mut views = Vec::new();
+    match &node.value {
+        Value::Map(map) => {
+            for entry in &map.entries {
+                let value = &entry.value;
+                if absent(value) {
+                    views.push(EnvView {
+                        key: entry.key.clone(),
+                        value: None,
+                        span: Some(entry.key_span.clone()),
+                    });
+                    continue;
+                }
+                let Some(text) = value.as_str() else {
+                    return Err(wrong_type(
+                        value,
+                        &entry.key,
+                        "a string, a number or a boolean",
+                    ));
+                };
+                views.push(EnvView {
+                    key: entry.key.clone(),
+                    value: Some(text.to_string()),
+                    span: Some(value.span.clone()),
+                });
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                let Some(text) = item.as_str() else {
+                    return Err(wrong_type(item, "environment", "a `KEY=value` string"));
+                };
+                let (key, value) = match text.split_once('=') {
+                    Some((key, value)) => (key, Some(value.to_string())),
+                    None => (text, None),
+                };
+                views.push(EnvView {
+                    key: key.to_string(),
+                    value,
+                    span: Some(item.span.clone()),
+                });
+            }
+        }
+        Value::Scalar(_) => return Err(wrong_type(node, "environment", "a mapping or a list")),
+    }
+    Ok(unique(views, |env| env.key.clone()))
+}
+
+/// `healthcheck`: disabled by `disable: true`, `test: ["NONE"]` or `test: NONE`.
+fn healthcheck(node: &Node) -> Result<Option<HealthView>, ComposeError> {
+    if absent(node) {
+        return Ok(None);
+    }
+    let Some(map) = node.as_map() else {
+        return Err(wrong_type(node, "healthcheck", "a mapping"));
+    };
+    if let Some(disable) = map.get("disable") {
+        if boolean(disable, "disable")?.is_some_and(|d| d.value) {
+            return Ok(Some(HealthView {
+                disabled: true,
+                span: Some(disable.span.clone()),
+            }));
+        }
+    }
+    if let Some(test) = map.get("test").filter(|test| !absent(test)) {
+        let first = match &test.value {
+            Value::Seq(items) => items.first().and_then(Node::as_str),
+            Value::Scalar(scalar) => Some(scalar.text.as_str()),
+            Value::Map(_) => return Err(wrong_type(test, "test", "a string or a list")),
+        };
+        if first == Some("NONE") {
+            return Ok(Some(HealthView {
+                disabled: true,
+                span: Some(test.span.clone()),
+            }));
+        }
+    }
+    Ok(Some(HealthView {
+        disabled: false,
+        span: Some(node.span.clone()),
+    }))
+}
+
+/// `devices`: `host[:container[:permissions]]` or `{ source, target, permissions }`.
+fn devices(node: &Node) -> Result<Vec<Located<String>>, ComposeError> {
+    if absent(node) {
+        return Ok(Vec::new());
+    }
+    let Some(items) = node.as_seq() else {
+        return Err(wrong_type(node, "devices", "a list"));
+    };
+    let mut views = Vec::with_capacity(items.len());
+    for item in items {
+        let (text, target) = match &item.value {
+            Value::Scalar(scalar) => {
+                let mut parts = scalar.text.split(':');
+                let host = parts.next().unwrap_or_default();
+                let target = parts.next().unwrap_or(host).to_string();
+                (scalar.text.clone(), target)
+            }
+            Value::Map(map) => {
+                let field = |key: &str| map.get(key).map_or(Ok(None), |n| scalar_text(n, key));
+                let source = field("source")?.unwrap_or_default();
+                let target = field("target")?.unwrap_or(source);
+                let mut text = format!("{source}:{target}");
+                if let Some(permissions) = field("permissions")? {
+                    text = format!("{text}:{permissions}");
+                }
+                (text, target.to_string())
+            }
+            Value::Seq(_) => return Err(wrong_type(item, "devices", "a string or a mapping")),
+        };
+        views.push((target, located(text, item)));
+    }
+    Ok(unique(views, |(target, _)| target.clone())
+        .into_iter()
+        .map(|(_, view)| view)
+        .collect())
+}
+
+/// The networks a service is on. No `networks` and no `network_mode` is the implicit
+/// `default` network, which is not internal unless the top level says so.
+fn service_networks(
+    node: Option<&Node>,
+    has_network_mode: bool,
+    top: Option<&Map>,
+) -> Result<Vec<NetworkView>, ComposeError> {
+    let internal = |name: &str| -> Result<bool, ComposeError> {
+        let Some(network) = top.and_then(|top| top.get(name)).and_then(Node::as_map) else {
+            return Ok(false);
+        };
+        Ok(network
+            .get("internal")
+            .map_or(Ok(None), |node| boolean(node, "internal"))?
+            .is_some_and(|internal| internal.value))
+    };
+    let node = match node {
+        Some(node) if !absent(node) => node,
+        _ if has_network_mode => return Ok(Vec::new()),
+        _ => {
+            return Ok(vec![NetworkView {
+                name: "default".to_string(),
+                internal: internal("default")?,
+                span: None,
+            }]);
+        }
+    };
+    let mut views = Vec::new();
+    match &node.value {
+        Value::Seq(items) => {
+            for item in items {
+                let Some(name) = item.as_str() else {
+                    return Err(wrong_type(item, "networks", "a network name"));
+                };
+                views.push(NetworkView {
+                    name: name.to_string(),
+                    internal: internal(name)?,
+                    span: Some(item.span.clone()),
+                });
+            }
+        }
+        Value::Map(map) => {
+            for entry in map.entries.iter().filter(|entry| !entry.value.is_reset()) {
+                views.push(NetworkView {
+                    name: entry.key.clone(),
+                    internal: internal(&entry.key)?,
+                    span: Some(entry.key_span.clone()),
+                });
+            }
+        }
+        Value::Scalar(_) => return Err(wrong_type(node, "networks", "a list or a mapping")),
+    }
+    Ok(views)
+}
+
+/// `logging`: capped when `options.max-size` is set, or with the `local` driver, which
+/// rotates at 20 MB by default.
+fn logging(node: &Node) -> Result<Option<LoggingView>, ComposeError> {
+    if absent(node) {
+        return Ok(None);
+    }
+    let Some(map) = node.as_map() else {
+        return Err(wrong_type(node, "logging", "a mapping"));
+    };
+    let driver = map
+        .get("driver")
+        .map_or(Ok(None), |n| scalar_text(n, "driver"))?
+        .map(str::to_string);
+    let max_size = map
+        .get("options")
+        .and_then(Node::as_map)
+        .and_then(|options| options.get("max-size"))
+        .and_then(Node::as_str)
+        .is_some_and(|size| !size.trim().is_empty());
+    Ok(Some(LoggingView {
+        size_capped: max_size || driver.as_deref() == Some("local"),
+        driver,
+        span: Some(node.span.clone()),
+    }))
+}
+
+/// Limits from `deploy.resources.limits`, else the legacy `mem_limit`, `cpus`, `pids_limit`:
+/// Compose applies a non-zero deploy limit over the legacy one.
+fn limits(service: &Map) -> Result<LimitsView, ComposeError> {
+    let deploy = service
+        .get("deploy")
+        .and_then(Node::as_map)
+        .and_then(|deploy| deploy.get("resources"))
+        .and_then(Node::as_map)
+        .and_then(|resources| resources.get("limits"))
+        .and_then(Node::as_map);
+    let deploy_value = |key: &str| deploy.and_then(|limits| limits.get(key));
+    let memory = |node: &Node, key: &str| -> Result<Option<Located<u64>>, ComposeError> {
+        let Some(text) = scalar_text(node, key)? else {
+            return Ok(None);
+        };
+        let size = ByteSize::parse_ram(text).map_err(|why| {
+            ComposeError::invalid(&node.span, format!("invalid `{key}` `{text}`: {why}"))
+        })?;
+        Ok(Some(located(size.0, node)))
+    };
+    let cpus = |node: &Node, key: &str| -> Result<Option<Located<f64>>, ComposeError> {
+        let Some(text) = scalar_text(node, key)? else {
+            return Ok(None);
+        };
+        let cpus: f64 = text.trim().parse().map_err(|_| {
+            ComposeError::invalid(
+                &node.span,
+                format!("`{key}` must be a number, not `{text}`"),
+            )
+        })?;
+        Ok(Some(located(cpus, node)))
+    };
+    let pids = |node: &Node, key: &str| -> Result<Option<Located<i64>>, ComposeError> {
+        let Some(text) = scalar_text(node, key)? else {
+            return Ok(None);
+        };
+        let pids: i64 = text.trim().parse().map_err(|_| {
+            ComposeError::invalid(
+                &node.span,
+                format!("`{key}` must be an integer, not `{text}`"),
+            )
+        })?;
+        Ok(Some(located(pids, node)))
+    };
+    Ok(LimitsView {
+        memory: pick(
+            deploy_value("memory").map_or(Ok(None), |n| memory(n, "memory"))?,
+            service
+                .get("mem_limit")
+                .map_or(Ok(None), |n| memory(n, "mem_limit"))?,
+            |m| m.value == 0,
+        ),
+        cpus: pick(
+            deploy_value("cpus").map_or(Ok(None), |n| cpus(n, "cpus"))?,
+            service.get("cpus").map_or(Ok(None), |n| cpus(n, "cpus"))?,
+            |c| c.value == 0.0,
+        ),
+        pids: pick(
+            deploy_value("pids").map_or(Ok(None), |n| pids(n, "pids"))?,
+            service
+                .get("pids_limit")
+                .map_or(Ok(None), |n| pids(n, "pids_limit"))?,
+            |p| p.value == 0,
+        ),
+    })
+}
+
+/// The deploy limit unless it is zero (unset to Compose) and a legacy one is there.
+fn pick<T>(deploy: Option<T>, legacy: Option<T>, zero: impl Fn(&T) -> bool) -> Option<T> {
+    match (deploy, legacy) {
+        (Some(deploy), Some(legacy)) if zero(&deploy) => Some(legacy),
+        (Some(deploy), _) => Some(deploy),
+        (None, legacy) => legacy,
+    }
+}

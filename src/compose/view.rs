@@ -47,9 +47,8 @@ pub(crate) fn service(
             namespaces.push((key.to_string(), value));
         }
     }
-    let (mounts, volume_tmpfs) = get("volumes").map_or(Ok((Vec::new(), Vec::new())), mounts)?;
-    let mut tmpfs = get("tmpfs").map_or(Ok(Vec::new()), tmpfs)?;
-    tmpfs.extend(volume_tmpfs);
+    let mounts = get("volumes").map_or(Ok(Vec::new()), mounts)?;
+    let tmpfs = get("tmpfs").map_or(Ok(Vec::new()), tmpfs)?;
     let network_mode = string("network_mode")?;
     Ok(ServiceView {
         name: name.to_string(),
@@ -195,15 +194,14 @@ fn scalar_text<'n>(node: &'n Node, key: &str) -> Result<Option<&'n str>, Compose
 }
 
 /// `volumes`, short and long syntax. Long-syntax tmpfs mounts are also returned as tmpfs.
-fn mounts(node: &Node) -> Result<(Vec<MountView>, Vec<TmpfsView>), ComposeError> {
+fn mounts(node: &Node) -> Result<Vec<MountView>, ComposeError> {
     if absent(node) {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok(Vec::new());
     }
     let Some(items) = node.as_seq() else {
         return Err(wrong_type(node, "volumes", "a list"));
     };
     let mut mounts = Vec::with_capacity(items.len());
-    let mut tmpfs = Vec::new();
     for item in items {
         if let Some(spec) = item.as_str() {
             let volume = short_volume(spec).map_err(|why| {
@@ -218,6 +216,7 @@ fn mounts(node: &Node) -> Result<(Vec<MountView>, Vec<TmpfsView>), ComposeError>
                 source: volume.source.map(str::to_string),
                 target: volume.target.to_string(),
                 read_only: volume.read_only,
+                tmpfs_options: Vec::new(),
                 span: Some(item.span.clone()),
             });
             continue;
@@ -248,8 +247,11 @@ fn mounts(node: &Node) -> Result<(Vec<MountView>, Vec<TmpfsView>), ComposeError>
             "tmpfs" => MountKind::Tmpfs,
             _ => MountKind::Other,
         };
+        // Long-syntax tmpfs options stay on the mount: MCP020 judges them there, with a fix
+        // hint that fits the syntax (it cannot say noexec).
+        let mut tmpfs_options = Vec::new();
         if kind == MountKind::Tmpfs {
-            let mut options = Vec::new();
+            let options = &mut tmpfs_options;
             if let Some(settings) = map.get("tmpfs").and_then(Node::as_map) {
                 for key in ["size", "mode"] {
                     if let Some(value) = settings
@@ -263,21 +265,17 @@ fn mounts(node: &Node) -> Result<(Vec<MountView>, Vec<TmpfsView>), ComposeError>
             if read_only {
                 options.push("ro".to_string());
             }
-            tmpfs.push(TmpfsView {
-                target: target.to_string(),
-                options,
-                span: Some(item.span.clone()),
-            });
         }
         mounts.push(MountView {
             kind,
             source: field("source")?.map(str::to_string),
             target: target.to_string(),
             read_only,
+            tmpfs_options,
             span: Some(item.span.clone()),
         });
     }
-    Ok((unique(mounts, |m| m.target.clone()), tmpfs))
+    Ok(unique(mounts, |m| m.target.clone()))
 }
 
 /// `tmpfs`: a string or a list of `path[:options]`.

@@ -21,6 +21,9 @@ pub const LABEL_COMMAND: &str = "dev.mcpgen.command";
 /// `handshake` (an MCP handshake by exec) or `exists` (secrets come only per session, so only
 /// the command's presence can be checked).
 pub const LABEL_PROBE: &str = "dev.mcpgen.probe";
+pub const EGRESS_ALLOW_REASON: &str = "egress = true in mcp.toml: the server needs the internet";
+pub const MONITOR_IMAGE_REASON: &str =
+    "built locally from mcpgen's Dockerfile: it has no registry digest";
 pub const MONITOR_ALLOW_REASON: &str = "the monitor restarts unhealthy servers through the engine API; \
      it has no network, no capabilities and a read-only root filesystem";
 
@@ -214,6 +217,26 @@ fn labels(stack: &Stack, server: Option<&str>) -> BTreeMap<&'static str, String>
     labels
 }
 
+/// The server's allows from mcp.toml, and the egress it declared, so the compose file lints
+/// exactly as mcp.toml does.
+fn server_allows(server: &Server) -> Option<Extension> {
+    let mut allow: Vec<ExtensionAllow> = server
+        .allow
+        .iter()
+        .map(|a| ExtensionAllow {
+            rule: a.rule.clone(),
+            reason: a.reason.clone(),
+        })
+        .collect();
+    if server.egress {
+        allow.push(ExtensionAllow {
+            rule: "MCP023".to_string(),
+            reason: EGRESS_ALLOW_REASON.to_string(),
+        });
+    }
+    (!allow.is_empty()).then_some(Extension { allow })
+}
+
 fn server_labels(stack: &Stack, server: &Server) -> BTreeMap<&'static str, String> {
     let mut labels = labels(stack, Some(&server.name));
     let command = serde_json::to_string(&server.command).unwrap_or_default();
@@ -305,7 +328,7 @@ fn server_service(stack: &Stack, server: &Server) -> Result<Service, RenderError
         healthcheck,
         logging: logging(server.logging.max_size.to_string(), server.logging.max_file),
         labels: server_labels(stack, server),
-        x_mcpgen: None,
+        x_mcpgen: server_allows(server),
     })
 }
 
@@ -379,10 +402,16 @@ fn monitor_service(stack: &Stack) -> Service {
         logging: logging("10m".to_string(), 3),
         labels: labels(stack, None),
         x_mcpgen: Some(Extension {
-            allow: vec![ExtensionAllow {
-                rule: "MCP011".to_string(),
-                reason: MONITOR_ALLOW_REASON.to_string(),
-            }],
+            allow: vec![
+                ExtensionAllow {
+                    rule: "MCP011".to_string(),
+                    reason: MONITOR_ALLOW_REASON.to_string(),
+                },
+                ExtensionAllow {
+                    rule: "MCP016".to_string(),
+                    reason: MONITOR_IMAGE_REASON.to_string(),
+                },
+            ],
         }),
     }
 }

@@ -2,6 +2,7 @@
 
 mod build;
 mod check;
+mod install;
 mod lint;
 mod rules;
 mod ui;
@@ -74,6 +75,9 @@ enum Command {
     Explain(rules::ExplainArgs),
     /// Print the JSON Schema of mcp.toml (for editors: taplo, Even Better TOML)
     Schema,
+    /// Copy the bundle to install_dir and merge mcpgen's servers into each client's config
+    #[command(after_help = install::EXAMPLES)]
+    Install(install::Args),
 }
 
 /// Parses the command line, runs the command and returns the exit code.
@@ -111,6 +115,7 @@ pub fn main() -> i32 {
             );
             Ok(0)
         }
+        Command::Install(args) => install::run(&cli, args, &mut ui),
     };
     match result {
         Ok(code) => code,

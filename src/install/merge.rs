@@ -17,7 +17,10 @@ pub enum EntryChange {
     /// The user's entry that `init --from` imported, replaced by the hardened one.
     Adopted(String),
     /// The same, where the user's entry had another name: it leaves, the server's name arrives.
-    AdoptedRenamed { from: String, to: String },
+    AdoptedRenamed {
+        from: String,
+        to: String,
+    },
     /// The user's own entry of the same name, replaced because of `--force`.
     Replaced(String),
 }

@@ -193,7 +193,10 @@ mod tests {
         assert!(text.contains(
             "\"mine\": { \"type\": \"stdio\", \"command\": \"my-server\", }, // trailing comma"
         ));
-        assert!(text.contains("\t\t\"memory\": {\n\t\t\t\"command\": \"/bin/sh\""), "{text}");
+        assert!(
+            text.contains("\t\t\"memory\": {\n\t\t\t\"command\": \"/bin/sh\""),
+            "{text}"
+        );
         assert_eq!(merged.changes, vec![EntryChange::Added("memory".into())]);
         // Removing it again gives back the user's bytes, except the trailing comma we added.
         let again = merge(
@@ -297,10 +300,7 @@ mod tests {
             true,
         )
         .unwrap();
-        assert_eq!(
-            forced.changes,
-            vec![EntryChange::Replaced("memory".into())]
-        );
+        assert_eq!(forced.changes, vec![EntryChange::Replaced("memory".into())]);
         assert!(forced.text.contains("hardened_memory.sh"));
     }
 }

@@ -249,7 +249,11 @@ model = "gpt-5"
         assert!(added.text.starts_with(
             "# My Codex settings\nmodel = \"o4-mini\" # the one I like\n\n[mcp_servers.mine]\n# my own server, keep this comment\ncommand = \"my-server\"\nargs = [\"--fast\"]\n"
         ), "{}", added.text);
-        assert!(added.text.contains("[mcp_servers.memory]\ncommand = \"/bin/sh\""));
+        assert!(
+            added
+                .text
+                .contains("[mcp_servers.memory]\ncommand = \"/bin/sh\"")
+        );
         assert!(
             added
                 .text
@@ -260,7 +264,14 @@ model = "gpt-5"
         assert_eq!(reparsed[1], ("memory".to_string(), ours("memory")));
 
         // Same entries again: not one byte changes.
-        let same = merge(&added.text, &desired(&["memory"]), &ownership(), &env(), false).unwrap();
+        let same = merge(
+            &added.text,
+            &desired(&["memory"]),
+            &ownership(),
+            &env(),
+            false,
+        )
+        .unwrap();
         assert_eq!(same.text, added.text);
         assert!(same.changes.is_empty());
 
@@ -279,18 +290,34 @@ model = "gpt-5"
     #[test]
     fn a_fresh_file_has_no_bare_parent_table() {
         let merged = merge("", &desired(&["a"]), &ownership(), &env(), false).unwrap();
-        assert!(merged.text.starts_with("[mcp_servers.a]\n"), "{}", merged.text);
+        assert!(
+            merged.text.starts_with("[mcp_servers.a]\n"),
+            "{}",
+            merged.text
+        );
         assert!(!merged.text.contains("[mcp_servers]\n"));
     }
 
     #[test]
     fn broken_toml_is_a_parse_error() {
         assert!(matches!(
-            merge("[mcp_servers\n", &desired(&["a"]), &ownership(), &env(), false),
+            merge(
+                "[mcp_servers\n",
+                &desired(&["a"]),
+                &ownership(),
+                &env(),
+                false
+            ),
             Err(MergeError::Parse(_))
         ));
         assert!(matches!(
-            merge("mcp_servers = 3\n", &desired(&["a"]), &ownership(), &env(), false),
+            merge(
+                "mcp_servers = 3\n",
+                &desired(&["a"]),
+                &ownership(),
+                &env(),
+                false
+            ),
             Err(MergeError::Shape(_))
         ));
     }

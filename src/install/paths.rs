@@ -88,7 +88,10 @@ impl Env {
     /// The user's home as the clients on this OS see it.
     fn user_home(&self) -> PathBuf {
         match self.os {
-            Os::Windows => self.userprofile.clone().unwrap_or_else(|| self.home.clone()),
+            Os::Windows => self
+                .userprofile
+                .clone()
+                .unwrap_or_else(|| self.home.clone()),
             _ => self.home.clone(),
         }
     }
@@ -163,7 +166,13 @@ pub fn locate(client: &str, stack_name: &str, env: &Env) -> Option<Location> {
             let dir = env.electron_app_data().join("Claude");
             let path = dir.join("claude_desktop_config.json");
             // There is no official Linux build; community builds use Electron's default path.
-            ("claude-desktop", path, Format::Json, dir, env.os == Os::Linux)
+            (
+                "claude-desktop",
+                path,
+                Format::Json,
+                dir,
+                env.os == Os::Linux,
+            )
         }
         "claude-code" => {
             // User scope: `~/.claude.json`, or inside `$CLAUDE_CONFIG_DIR` when that is set.

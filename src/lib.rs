@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod error;
+pub mod init;
 pub mod install;
 pub mod lint;
 pub mod model;

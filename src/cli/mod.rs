@@ -2,6 +2,7 @@
 
 mod build;
 mod check;
+mod init;
 mod install;
 mod lint;
 mod rules;
@@ -78,6 +79,9 @@ enum Command {
     /// Copy the bundle to install_dir and merge mcpgen's servers into each client's config
     #[command(after_help = install::EXAMPLES)]
     Install(install::Args),
+    /// Write a commented starter mcp.toml, or import one from your clients' configs
+    #[command(after_help = init::EXAMPLES)]
+    Init(init::Args),
 }
 
 /// Parses the command line, runs the command and returns the exit code.
@@ -116,6 +120,7 @@ pub fn main() -> i32 {
             Ok(0)
         }
         Command::Install(args) => install::run(&cli, args, &mut ui),
+        Command::Init(args) => init::run(&cli, args, &mut ui),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@
 mod artifacts;
 mod build;
 mod diagnostics;
+mod init;
 mod install;
 mod secrets;
 mod support;

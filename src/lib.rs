@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod doctor;
 pub mod error;
 pub mod init;
 pub mod install;

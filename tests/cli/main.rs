@@ -7,6 +7,7 @@
 mod artifacts;
 mod build;
 mod diagnostics;
+mod doctor;
 mod init;
 mod install;
 mod secrets;

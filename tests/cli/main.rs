@@ -10,6 +10,7 @@ mod diagnostics;
 mod doctor;
 mod init;
 mod install;
+mod precommit;
 mod secrets;
 mod support;
 mod validation;

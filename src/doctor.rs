@@ -140,8 +140,14 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
 
 fn compose(docker: &str) -> Check {
     let fix = "install Docker Compose v2 (the `docker compose` plugin)";
-    match run_bounded(docker, &["compose", "version", "--short"], engine_timeout()) {
-        Ok(version) => {
+    // `version` without `--short`: a docker CLI without the plugin then says so plainly.
+    match run_bounded(docker, &["compose", "version"], engine_timeout()) {
+        Ok(output) => {
+            let version = output
+                .split_whitespace()
+                .last()
+                .unwrap_or_default()
+                .to_string();
             let major = version
                 .trim_start_matches('v')
                 .split('.')
@@ -151,7 +157,7 @@ fn compose(docker: &str) -> Check {
                 Some(m) if m >= 2 => Check::ok("compose", format!("Docker Compose {version}")),
                 _ => Check::fail(
                     "compose",
-                    format!("Docker Compose `{version}` is not v2"),
+                    format!("`{output}` is not Docker Compose v2"),
                     fix,
                 ),
             }

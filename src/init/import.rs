@@ -75,6 +75,7 @@ pub enum Note {
     Duplicate {
         name: String,
         same_as: String,
+        from: String,
     },
     Renamed {
         from: String,
@@ -115,9 +116,18 @@ impl Note {
             Note::Ours { name, from } => {
                 format!("skipped `{name}` from {from}: already launches an mcpgen shim")
             }
-            Note::Duplicate { name, same_as } => {
-                format!("`{name}` runs the same command as `{same_as}`: imported once")
+            Note::Duplicate {
+                name,
+                same_as,
+                from,
+            } if name == same_as => {
+                format!("`{name}` in {from} runs the same command: imported once")
             }
+            Note::Duplicate {
+                name,
+                same_as,
+                from,
+            } => format!("`{name}` in {from} runs the same command as `{same_as}`: imported once"),
             Note::Renamed { from, to } => {
                 format!("`{from}` is `{to}` in mcp.toml (server names are lowercase words)")
             }
@@ -543,6 +553,7 @@ impl Builder<'_> {
             self.notes.push(Note::Duplicate {
                 name,
                 same_as: same_as.clone(),
+                from: from.to_string(),
             });
             return;
         }

@@ -14,7 +14,7 @@ fn fake_docker(dir: &Path, mode: &str) -> PathBuf {
     let path = dir.join(format!("docker-{mode}"));
     let body = match mode {
         "up" => {
-            "case \"$1 $2\" in\n  'version --format') echo 4.9.3 ;;\n  'compose version') echo 2.40.3 ;;\n  *) exit 1 ;;\nesac\n"
+            "case \"$1 $2\" in\n  'version --format') echo 4.9.3 ;;\n  'compose version') echo 'Docker Compose version v2.40.3' ;;\n  *) exit 1 ;;\nesac\n"
         }
         "down" => {
             "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2\nexit 1\n"

@@ -164,8 +164,12 @@ fn several_clients_at_once_import_each_server_once() {
     );
     // github is the same command in Claude Desktop and Gemini CLI: one server.
     assert_eq!(text.matches("[servers.github").count(), 1, "{text}");
-    assert!(stderr(&output).contains("runs the same command as `github`: imported once"));
-    assert!(stderr(&output).contains("`mcp-server-fetch` runs the same command as `fetch`"));
+    assert!(
+        stderr(&output).contains("`github` in gemini-cli runs the same command: imported once"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("`mcp-server-fetch` in zed runs the same command as `fetch`"));
     // Zed runs another version of memory: a second server, not a silent overwrite.
     assert!(text.contains("[servers.memory-2]"), "{text}");
     assert!(text.contains("\"@modelcontextprotocol/server-memory@2025.8.4\""));

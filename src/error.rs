@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use crate::compose::ComposeError;
 use crate::config::ConfigError;
 use crate::diag::Diagnostic;
+use crate::install::InstallProblem;
 use crate::render::RenderError;
 use crate::source::{FileId, Span};
 
@@ -32,6 +33,20 @@ pub enum Error {
     HandEdited { paths: Vec<String> },
     #[error("files not written by mcpgen are in the way")]
     Foreign { paths: Vec<String> },
+    #[error("install stopped before writing anything")]
+    Install { problems: Vec<InstallProblem> },
+    #[error("{files} file(s) in `{out_dir}/` are out of date")]
+    StaleBuild { out_dir: String, files: usize },
+    #[error("no profile `{name}`")]
+    UnknownProfile { name: String, known: Vec<String> },
+    #[error("no client `{name}`")]
+    UnknownClient { name: String, known: Vec<String> },
+    #[error("`{}` already exists", path.display())]
+    AlreadyExists { path: PathBuf },
+    #[error("cannot import `{}`: {message}", path.display())]
+    Import { path: PathBuf, message: String },
+    #[error("{0}")]
+    Environment(String),
 }
 
 /// The process exit code for an error: 1 where the output is out of date, 2 for bad input.
@@ -53,7 +68,20 @@ impl Error {
 
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::HandEdited { .. } | Error::Foreign { .. } => EXIT_FINDINGS,
+            Error::HandEdited { .. } | Error::Foreign { .. } | Error::StaleBuild { .. } => {
+                EXIT_FINDINGS
+            }
+            // A file that cannot be parsed is bad input; a user's entry in the way is a finding.
+            Error::Install { problems } => {
+                if problems
+                    .iter()
+                    .any(|p| matches!(p, InstallProblem::Unparsable { .. }))
+                {
+                    EXIT_BAD_INPUT
+                } else {
+                    EXIT_FINDINGS
+                }
+            }
             _ => EXIT_BAD_INPUT,
         }
     }
@@ -95,7 +123,68 @@ impl Error {
                     .with_help("run `mcpgen init` to write a starter mcp.toml, or pass `--config PATH`"),
             ],
             Error::Compose(error) => vec![error.to_diagnostic()],
+            Error::Install { problems } => problems.iter().map(install_problem).collect(),
+            Error::StaleBuild { .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_note("install copies what `mcpgen build` wrote, so it must match mcp.toml")
+                    .with_help("run `mcpgen build` first (`mcpgen check` shows the drift)"),
+            ],
+            Error::UnknownProfile { known, .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_help(format!("profiles in mcp.toml: {}", known.join(", "))),
+            ],
+            Error::UnknownClient { known, .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_help(format!("known clients: {}", known.join(", "))),
+            ],
+            Error::AlreadyExists { .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_help("pass `--force` to replace it (a .bak copy is kept), or `--config PATH` to write elsewhere"),
+            ],
             other => vec![Diagnostic::error(other.to_string())],
         }
+    }
+}
+
+fn install_problem(problem: &InstallProblem) -> Diagnostic {
+    match problem {
+        InstallProblem::Unparsable {
+            client,
+            path,
+            message,
+        } => Diagnostic::error(format!(
+            "{client}: `{}` left untouched: {message}",
+            path.display()
+        ))
+        .with_note("nothing was written, for any client: install is all or nothing")
+        .with_help(format!(
+            "fix the file (its client cannot read it either), or leave {client} out with `--client`"
+        )),
+        InstallProblem::Conflict {
+            client,
+            path,
+            servers,
+        } => Diagnostic::error(format!(
+            "{client}: `{}` has your own entries named {}",
+            path.display(),
+            servers
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .with_note("they do not launch mcpgen's shims, so they are yours; nothing was written")
+        .with_help(
+            "rename the server in mcp.toml, or run `mcpgen install --force` to replace them (the file is backed up first)",
+        ),
+        InstallProblem::ForeignBundleFiles { paths } => Diagnostic::error(format!(
+            "files in the install directory that mcpgen did not write (or that were edited): {}",
+            paths
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .with_help("move them away, or run `mcpgen install --force` (each is backed up first)"),
     }
 }

@@ -2,6 +2,10 @@
 
 mod build;
 mod check;
+mod completions;
+mod doctor;
+mod init;
+mod install;
 mod lint;
 mod rules;
 mod ui;
@@ -21,6 +25,9 @@ Examples:
   mcpgen lint compose.yml      lint a hand-written compose file
   mcpgen explain MCP002        why a rule exists and how to fix it
   mcpgen --config infra/mcp.toml build
+  mcpgen init --from ~/.cursor/mcp.json   import the servers your clients already run
+  mcpgen install               the bundle to install_dir, mcpgen's servers into every client
+  mcpgen doctor                engine, compose, generated/, bundle and clients, one line each
 
 Exit codes: 0 ok, 1 findings or drift, 2 bad input or usage.";
 
@@ -74,6 +81,21 @@ enum Command {
     Explain(rules::ExplainArgs),
     /// Print the JSON Schema of mcp.toml (for editors: taplo, Even Better TOML)
     Schema,
+    /// Copy the bundle to install_dir and merge mcpgen's servers into each client's config
+    #[command(after_help = install::EXAMPLES)]
+    Install(install::Args),
+    /// Write a commented starter mcp.toml, or import one from your clients' configs
+    #[command(after_help = init::EXAMPLES)]
+    Init(init::Args),
+    /// Check the engine, Compose, generated/, the installed bundle and every client's config
+    #[command(after_help = doctor::EXAMPLES)]
+    Doctor(doctor::Args),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = completions::COMPLETIONS_EXAMPLES)]
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write one per command with --out-dir
+    #[command(after_help = completions::MAN_EXAMPLES)]
+    Man(completions::ManArgs),
 }
 
 /// Parses the command line, runs the command and returns the exit code.
@@ -111,6 +133,11 @@ pub fn main() -> i32 {
             );
             Ok(0)
         }
+        Command::Install(args) => install::run(&cli, args, &mut ui),
+        Command::Init(args) => init::run(&cli, args, &mut ui),
+        Command::Doctor(args) => doctor::run(&cli, args, &mut ui),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args, &ui),
     };
     match result {
         Ok(code) => code,

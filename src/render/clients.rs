@@ -41,25 +41,38 @@ pub fn launcher(
     })
 }
 
-/// For clients that expand `${VAR}` in `env`: pass env-referenced secrets through by reference,
-/// never by value (Gemini CLI, for one, strips `*TOKEN*` variables it is not told to keep).
-fn with_secret_references(
-    mut launcher: Launcher,
-    server: &Server,
-    dollar_braces: bool,
-) -> Launcher {
+/// For clients that expand variables in `env`: pass env-referenced secrets through by
+/// reference, never by value (Gemini CLI, for one, strips `*TOKEN*` variables it is not told to
+/// keep).
+fn with_secret_references(mut launcher: Launcher, server: &Server, style: Expansion) -> Launcher {
     for secret in &server.secrets {
         if let SecretSource::Env(var) = &secret.source {
-            let reference = if dollar_braces {
-                format!("${{{var}}}")
-            } else {
-                format!("${var}")
+            let reference = match style {
+                Expansion::Dollar => format!("${var}"),
+                // Claude Code refuses its whole config when a `${VAR}` without a default is
+                // unset; an empty default lets the shim say which secret is missing instead.
+                Expansion::DollarBracesDefault => format!("${{{var}:-}}"),
             };
             launcher.env.insert(var.clone(), reference);
         }
     }
     launcher
 }
+
+#[derive(Clone, Copy)]
+enum Expansion {
+    Dollar,
+    DollarBracesDefault,
+}
+
+/// Variables Codex must pass through to a shim. Codex starts MCP servers with a short allow-list
+/// of variables (HOME, PATH, USER, …); without these, a Podman or Colima engine behind
+/// `DOCKER_HOST` is unreachable and the shim's lock falls back from `XDG_RUNTIME_DIR` to `/tmp`.
+const CODEX_PASS_THROUGH: &[&str] = &["DOCKER_HOST", "DOCKER_CONTEXT", "XDG_RUNTIME_DIR"];
+
+/// Codex's default startup timeout is 10 s; a shim may wait for the engine to start a stopped
+/// container (`MCPGEN_START_TIMEOUT`, 60 s) after its inspect (5 s) before the handshake begins.
+const CODEX_STARTUP_TIMEOUT_SEC: u32 = 90;
 
 #[derive(Serialize)]
 struct StdioEntry {
@@ -79,12 +92,21 @@ struct JsonConfig {
     #[serde(rename = "$comment", skip_serializing_if = "Option::is_none")]
     comment: Option<String>,
     #[serde(flatten)]
-    servers: BTreeMap<&'static str, BTreeMap<String, StdioEntry>>,
+    servers: BTreeMap<&'static str, BTreeMap<String, serde_json::Value>>,
+}
+
+#[derive(Serialize)]
+struct CodexEntry {
+    command: String,
+    args: Vec<String>,
+    env_vars: Vec<String>,
+    startup_timeout_sec: u32,
+    env: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
 struct CodexConfig {
-    mcp_servers: BTreeMap<String, Launcher>,
+    mcp_servers: BTreeMap<String, CodexEntry>,
 }
 
 #[derive(Serialize)]
@@ -102,6 +124,130 @@ struct ContinueServer {
     command: String,
     args: Vec<String>,
     env: BTreeMap<String, String>,
+}
+
+/// The key under which a client keeps its servers: an object of entries keyed by server name
+/// (for Continue, a list of entries with a `name`).
+pub fn servers_key(client: &str) -> Result<&'static str, RenderError> {
+    match client {
+        "claude-desktop" | "claude-code" | "cursor" | "windsurf" | "gemini-cli" | "cline"
+        | "continue" => Ok("mcpServers"),
+        "vscode" => Ok("servers"),
+        "zed" => Ok("context_servers"),
+        "codex" => Ok("mcp_servers"),
+        other => Err(RenderError::UnknownClient(other.to_string())),
+    }
+}
+
+fn stdio_entry(client: &str, server: &Server, launcher: Launcher) -> Option<StdioEntry> {
+    let plain = |l: Launcher| StdioEntry {
+        kind: None,
+        source: None,
+        command: l.command,
+        args: l.args,
+        env: l.env,
+        disabled: None,
+    };
+    Some(match client {
+        "claude-desktop" | "cursor" | "windsurf" => plain(launcher),
+        "cline" => StdioEntry {
+            disabled: Some(false),
+            ..plain(launcher)
+        },
+        "gemini-cli" => plain(with_secret_references(launcher, server, Expansion::Dollar)),
+        "claude-code" => StdioEntry {
+            kind: Some("stdio"),
+            ..plain(with_secret_references(
+                launcher,
+                server,
+                Expansion::DollarBracesDefault,
+            ))
+        },
+        "vscode" => StdioEntry {
+            kind: Some("stdio"),
+            ..plain(launcher)
+        },
+        "zed" => StdioEntry {
+            source: Some("custom"),
+            ..plain(launcher)
+        },
+        _ => return None,
+    })
+}
+
+fn codex_entry(server: &Server, launcher: Launcher) -> CodexEntry {
+    let mut env_vars: Vec<String> = CODEX_PASS_THROUGH.iter().map(ToString::to_string).collect();
+    for secret in &server.secrets {
+        if let SecretSource::Env(var) = &secret.source {
+            if !env_vars.contains(var) {
+                env_vars.push(var.clone());
+            }
+        }
+    }
+    CodexEntry {
+        command: launcher.command,
+        args: launcher.args,
+        env_vars,
+        startup_timeout_sec: CODEX_STARTUP_TIMEOUT_SEC,
+        env: launcher.env,
+    }
+}
+
+/// Each server's entry exactly as `client` wants it, by server name: what `generated/clients/`
+/// holds and what `install` merges into the client's real file.
+pub fn entries(
+    stack: &Stack,
+    client: &str,
+    profile: &Profile,
+) -> Result<BTreeMap<String, serde_json::Value>, RenderError> {
+    servers_key(client)?;
+    let mut entries = BTreeMap::new();
+    for server in &stack.servers {
+        let launcher = launcher(stack, server, profile)?;
+        let value = match client {
+            "codex" => serde_json::to_value(codex_entry(server, launcher)),
+            "continue" => serde_json::to_value(ContinueServer {
+                name: server.name.clone(),
+                command: launcher.command,
+                args: launcher.args,
+                env: launcher.env,
+            }),
+            _ => match stdio_entry(client, server, launcher) {
+                Some(entry) => serde_json::to_value(entry),
+                None => return Err(RenderError::UnknownClient(client.to_string())),
+            },
+        }
+        .map_err(|e| serialize_error("client entry")(e.to_string()))?;
+        entries.insert(server.name.clone(), value);
+    }
+    Ok(entries)
+}
+
+/// The text of mcpgen's own Continue block file (`.continue/mcpServers/`), which `install`
+/// writes whole rather than editing the user's `config.yaml`.
+pub fn continue_block(stack: &Stack, profile: &Profile) -> Result<String, RenderError> {
+    let mut servers = Vec::new();
+    for server in &stack.servers {
+        let launcher = launcher(stack, server, profile)?;
+        servers.push(ContinueServer {
+            name: server.name.clone(),
+            command: launcher.command,
+            args: launcher.args,
+            env: launcher.env,
+        });
+    }
+    let block = ContinueBlock {
+        name: format!("mcpgen {}", stack.name),
+        version: env!("CARGO_PKG_VERSION"),
+        schema: "v1",
+        mcp_servers: servers,
+    };
+    let body = serde_yaml_ng::to_string(&block)
+        .map_err(|e| serialize_error("continue config")(e.to_string()))?;
+    Ok(stamp(&format!(
+        "{}{body}",
+        header_text(&stack.source_name, HeaderStyle::Hash)
+    )))
 }
 
 /// Where a client's rendering goes inside `generated/`.
@@ -132,20 +278,35 @@ pub fn render_client(
     profile: &Profile,
 ) -> Result<String, RenderError> {
     let source = &stack.source_name;
-    let mut launchers = Vec::new();
-    for server in &stack.servers {
-        launchers.push((server, launcher(stack, server, profile)?));
-    }
-    let json =
-        |key: &'static str, entry: &dyn Fn(&Server, Launcher) -> StdioEntry, style: HeaderStyle| {
-            let servers = launchers
-                .iter()
-                .map(|(server, launcher)| (server.name.clone(), entry(server, launcher.clone())))
-                .collect();
+    match client {
+        "codex" => {
+            let mut servers = BTreeMap::new();
+            for server in &stack.servers {
+                let launcher = launcher(stack, server, profile)?;
+                servers.insert(server.name.clone(), codex_entry(server, launcher));
+            }
+            let body = toml::to_string(&CodexConfig {
+                mcp_servers: servers,
+            })
+            .map_err(|e| serialize_error("codex config")(e.to_string()))?;
+            Ok(stamp(&format!(
+                "{}{body}",
+                header_text(source, HeaderStyle::Hash)
+            )))
+        }
+        "continue" => continue_block(stack, profile),
+        _ => {
+            // JSON clients: strict JSON has no comments, so the header is a `$comment` member;
+            // VS Code and Zed read JSON with comments, so it is a `//` comment there.
+            let style = match client {
+                "vscode" | "zed" => HeaderStyle::Slash,
+                _ => HeaderStyle::JsonMember,
+            };
+            let key = servers_key(client)?;
             let comment = (style == HeaderStyle::JsonMember).then(|| header_text(source, style));
             let config = JsonConfig {
                 comment,
-                servers: BTreeMap::from([(key, servers)]),
+                servers: BTreeMap::from([(key, entries(stack, client, profile)?)]),
             };
             let body = serde_json::to_string_pretty(&config)
                 .map_err(|e| serialize_error("client config")(e.to_string()))?;
@@ -154,92 +315,6 @@ pub fn render_client(
                 _ => format!("{}{body}\n", header_text(source, style)),
             };
             Ok(stamp(&text))
-        };
-    let plain = |_: &Server, l: Launcher| StdioEntry {
-        kind: None,
-        source: None,
-        command: l.command,
-        args: l.args,
-        env: l.env,
-        disabled: None,
-    };
-    match client {
-        "claude-desktop" | "cursor" | "windsurf" => {
-            json("mcpServers", &plain, HeaderStyle::JsonMember)
         }
-        "cline" => json(
-            "mcpServers",
-            &|s, l| StdioEntry {
-                disabled: Some(false),
-                ..plain(s, l)
-            },
-            HeaderStyle::JsonMember,
-        ),
-        "gemini-cli" => json(
-            "mcpServers",
-            &|s, l| plain(s, with_secret_references(l, s, false)),
-            HeaderStyle::JsonMember,
-        ),
-        "claude-code" => json(
-            "mcpServers",
-            &|s, l| StdioEntry {
-                kind: Some("stdio"),
-                ..plain(s, with_secret_references(l, s, true))
-            },
-            HeaderStyle::JsonMember,
-        ),
-        "vscode" => json(
-            "servers",
-            &|s, l| StdioEntry {
-                kind: Some("stdio"),
-                ..plain(s, l)
-            },
-            HeaderStyle::Slash,
-        ),
-        "zed" => json(
-            "context_servers",
-            &|s, l| StdioEntry {
-                source: Some("custom"),
-                ..plain(s, l)
-            },
-            HeaderStyle::Slash,
-        ),
-        "codex" => {
-            let config = CodexConfig {
-                mcp_servers: launchers
-                    .into_iter()
-                    .map(|(server, launcher)| (server.name.clone(), launcher))
-                    .collect(),
-            };
-            let body = toml::to_string(&config)
-                .map_err(|e| serialize_error("codex config")(e.to_string()))?;
-            Ok(stamp(&format!(
-                "{}{body}",
-                header_text(source, HeaderStyle::Hash)
-            )))
-        }
-        "continue" => {
-            let block = ContinueBlock {
-                name: format!("mcpgen {}", stack.name),
-                version: env!("CARGO_PKG_VERSION"),
-                schema: "v1",
-                mcp_servers: launchers
-                    .into_iter()
-                    .map(|(server, launcher)| ContinueServer {
-                        name: server.name.clone(),
-                        command: launcher.command,
-                        args: launcher.args,
-                        env: launcher.env,
-                    })
-                    .collect(),
-            };
-            let body = serde_yaml_ng::to_string(&block)
-                .map_err(|e| serialize_error("continue config")(e.to_string()))?;
-            Ok(stamp(&format!(
-                "{}{body}",
-                header_text(source, HeaderStyle::Hash)
-            )))
-        }
-        other => Err(RenderError::UnknownClient(other.to_string())),
     }
 }

@@ -246,3 +246,45 @@ fn usage_errors_exit_2_and_help_teaches() {
     assert_eq!(code(&quiet), 0);
     assert_eq!(stderr(&quiet), "");
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_clap_definitions() {
+    let project = Project::fixture("minimal");
+    let bash = project.run(&["completions", "bash"]);
+    assert_eq!(code(&bash), 0);
+    let script = stdout(&bash);
+    for word in ["install", "doctor", "init", "--dry-run", "--from"] {
+        assert!(
+            script.contains(word),
+            "{word} missing from bash completions"
+        );
+    }
+    let checked = std::process::Command::new("bash")
+        .args(["-n", "-c", &script])
+        .status()
+        .expect("bash runs");
+    assert!(checked.success(), "bash cannot parse its completions");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let output = project.run(&["completions", shell]);
+        assert_eq!(code(&output), 0, "{shell}");
+        assert!(stdout(&output).contains("mcpgen"));
+    }
+    assert_eq!(code(&project.run(&["completions", "tcsh"])), 2);
+
+    let man = project.run(&["man"]);
+    assert_eq!(code(&man), 0);
+    let page = stdout(&man);
+    assert!(page.contains(".TH mcpgen 1"), "{page}");
+    assert!(page.contains("install"));
+    let dir = project.path().join("man1");
+    let written = project.run(&["man", "--out-dir", "man1"]);
+    assert_eq!(code(&written), 0, "{}", stderr(&written));
+    for page in [
+        "mcpgen.1",
+        "mcpgen-install.1",
+        "mcpgen-init.1",
+        "mcpgen-doctor.1",
+    ] {
+        assert!(dir.join(page).is_file(), "{page}");
+    }
+}

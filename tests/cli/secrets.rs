@@ -42,3 +42,98 @@ fn a_literal_secret_in_env_is_refused() {
         stderr(&output)
     );
 }
+
+/// Every file below `dir`, recursively.
+fn all_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn canaries_reach_no_file_through_init_build_and_install() {
+    use crate::install::{Machine, Os};
+    let machine = Machine::new(
+        Project {
+            dir: tempfile::tempdir().expect("tmp"),
+        },
+        Os::Linux,
+    );
+    machine.install_clients();
+    // Literal tokens in the user's configs, for servers mcpgen imports.
+    let claude = format!(
+        "{{\"mcpServers\": {{\"github\": {{\"command\": \"npx\", \"args\": [\"-y\", \
+         \"@modelcontextprotocol/server-github\"], \"env\": {{\"GITHUB_PERSONAL_ACCESS_TOKEN\": \
+         \"{CANARY}\"}}}}}}}}"
+    );
+    let vscode = format!(
+        "{{\"servers\": {{\"everything\": {{\"type\": \"stdio\", \"command\": \"npx\", \"args\": \
+         [\"@modelcontextprotocol/server-everything\"], \"env\": {{\"API_SECRET\": \"{CANARY}\", \
+         \"DB_PASSWORD\": \"{CANARY}\"}}}}}}}}"
+    );
+    machine.write("claude-desktop", &claude);
+    machine.write("vscode", &vscode);
+    let run = |args: &[&str]| {
+        let output = machine
+            .command()
+            .env("GITHUB_PERSONAL_ACCESS_TOKEN", CANARY)
+            .env("API_SECRET", CANARY)
+            .env("DB_PASSWORD", CANARY)
+            .args(args)
+            .output()
+            .expect("runs");
+        assert_eq!(code(&output), 0, "{args:?}: {}", stderr(&output));
+        assert!(
+            !stderr(&output).contains(CANARY),
+            "{args:?} printed a secret"
+        );
+        assert!(!String::from_utf8_lossy(&output.stdout).contains(CANARY));
+    };
+    let from_claude = machine.config_path("claude-desktop");
+    let from_vscode = machine.config_path("vscode");
+    run(&[
+        "init",
+        "--from",
+        &from_claude.display().to_string(),
+        "--from",
+        &from_vscode.display().to_string(),
+    ]);
+    run(&["build"]);
+    run(&["install", "--dry-run"]);
+    run(&["install"]);
+    let backups: Vec<_> = ["claude-desktop", "vscode"]
+        .iter()
+        .map(|c| crate::install::backup(&machine.config_path(c)))
+        .collect();
+    let mut checked = 0;
+    for file in all_files(machine.project.path())
+        .into_iter()
+        .chain(all_files(machine.home()))
+    {
+        if backups.contains(&file) {
+            // The user's own file as it was before install: their token, kept for them.
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(&file).expect("read")).into_owned();
+        assert!(!text.contains(CANARY), "secret value in {}", file.display());
+        checked += 1;
+    }
+    assert!(checked > 10, "{checked} files checked");
+    for backup in backups {
+        assert!(
+            std::fs::read_to_string(backup)
+                .expect("backup")
+                .contains(CANARY)
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! `mcpgen doctor`: one line per check, a fix under each failure.
+
+use std::io::Write as _;
+
+use super::{Cli, Ui};
+use crate::doctor::{self, Status};
+use crate::error::{EXIT_FINDINGS, Error};
+use crate::install::paths::Env;
+
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// The Docker-compatible CLI to ask about the engine and Compose
+    #[arg(
+        long,
+        value_name = "PROGRAM",
+        default_value = "docker",
+        env = "MCPGEN_DOCKER"
+    )]
+    docker: String,
+}
+
+pub(super) const EXAMPLES: &str = "\
+Examples:
+  mcpgen doctor                    every check; exit 1 if any failed
+  mcpgen doctor --docker podman    ask Podman's CLI instead of docker
+
+Checks: the engine answers, Compose v2 is there, generated/ is fresh, the bundle in install_dir is
+identical to generated/ with executable shims, and each client in [clients].targets that is
+installed here launches exactly the current shims.";
+
+pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
+    let config = cli.load(ui)?;
+    let compiled = crate::compile(&config)?;
+    let env = Env::from_process().map_err(Error::Environment)?;
+    let checks = doctor::checks(&config, &compiled, &env, &args.docker);
+    let mut stdout = anstream::stdout();
+    let ok = anstyle::AnsiColor::Green.on_default();
+    let fail = anstyle::AnsiColor::Red.on_default().bold();
+    let skip = anstyle::AnsiColor::Yellow.on_default();
+    for check in &checks {
+        let (style, word) = match check.status {
+            Status::Ok => (ok, "ok  "),
+            Status::Fail => (fail, "FAIL"),
+            Status::Skip => (skip, "skip"),
+        };
+        let _ = writeln!(
+            stdout,
+            "{style}{word}{style:#}  {}: {}",
+            check.name, check.message
+        );
+        if let Some(fix) = &check.fix {
+            let _ = writeln!(stdout, "      fix: {fix}");
+        }
+    }
+    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
+    if failed == 0 {
+        ui.status("doctor: all is well");
+        Ok(0)
+    } else {
+        ui.status(format!("doctor: {failed} check(s) failed"));
+        Ok(EXIT_FINDINGS)
+    }
+}

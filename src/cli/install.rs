@@ -1,0 +1,263 @@
+//! `mcpgen install`: copy the bundle to `install_dir`, merge mcpgen's servers into each client.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use similar::TextDiff;
+
+use super::build::report_findings;
+use super::{Cli, Ui};
+use crate::error::{EXIT_FINDINGS, Error};
+use crate::install::bundle::BundleChange;
+use crate::install::paths::Env;
+use crate::install::{self, ClientState, Request};
+
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// Only these clients (repeatable) [default: every target in mcp.toml]
+    #[arg(long = "client", value_name = "CLIENT")]
+    clients: Vec<String>,
+    /// Install this profile's entries [default: the strict profile]
+    #[arg(long, value_name = "PROFILE")]
+    profile: Option<String>,
+    /// Print what would change, as a diff per client file; write nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Also write the config of a client that does not look installed here
+    #[arg(long)]
+    create: bool,
+    /// Replace your own entries that have an mcpgen server's name (the file is backed up first)
+    #[arg(long)]
+    force: bool,
+}
+
+pub(super) const EXAMPLES: &str = "\
+Examples:
+  mcpgen install                        the bundle, then every client in [clients].targets
+  mcpgen install --dry-run              show the diff of each client file, write nothing
+  mcpgen install --client cursor --client vscode --profile dev
+  mcpgen install --create --client zed  write Zed's settings even if Zed is not installed yet
+
+Each file is backed up once, to <file>.mcpgen-backup, before mcpgen first changes it. Entries
+are mcpgen's when they launch this stack's shims; a server removed from mcp.toml leaves every
+client on the next install.";
+
+pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
+    let config = cli.load(ui)?;
+    let compiled = crate::compile(&config)?;
+    report_findings(ui, &compiled.findings);
+    if compiled.blocking().count() > 0 {
+        ui.status("error: mcp.toml has findings at error level: fix them and run `mcpgen build`");
+        return Ok(EXIT_FINDINGS);
+    }
+    let drift = crate::write::plan(&config.out_dir(), &compiled.artifacts)?;
+    if !drift.is_empty() {
+        return Err(Error::StaleBuild {
+            out_dir: config.stack.out_dir.clone(),
+            files: drift.len(),
+        });
+    }
+    let env = Env::from_process().map_err(Error::Environment)?;
+    let request = Request {
+        clients: args.clients.clone(),
+        profile: args.profile.clone(),
+        create: args.create,
+        force: args.force,
+    };
+    let plan = install::plan(&config.stack, &compiled.artifacts, &env, &request)?;
+    let problems = plan.problems(args.force);
+    if !problems.is_empty() {
+        return Err(Error::Install { problems });
+    }
+    let home = &env.home;
+    if args.dry_run {
+        print_diffs(&plan, home);
+    }
+    let bundle_dir = show(&plan.install_dir, home);
+    let verb = if args.dry_run { "would " } else { "" };
+    for file in &plan.bundle_changes {
+        let what = match file.change {
+            BundleChange::Create => "create",
+            BundleChange::Update => "update",
+            BundleChange::Remove => "remove",
+        };
+        ui.detail(format!("bundle: {verb}{what} {}", show(&file.path, home)));
+    }
+    ui.status(format!(
+        "bundle: {bundle_dir}: {}",
+        match (plan.bundle_changes.len(), args.dry_run) {
+            (0, _) => "up to date".to_string(),
+            (n, true) => format!("would write {n} file(s)"),
+            (n, false) => format!("{n} file(s) written"),
+        }
+    ));
+    let backups = if args.dry_run {
+        Vec::new()
+    } else {
+        install::apply(&plan)?
+    };
+    let mut not_installed = 0;
+    for client in &plan.clients {
+        let location = &client.location;
+        let path = show(&location.path, home);
+        let name = location.client;
+        match &client.state {
+            ClientState::NotInstalled => {
+                not_installed += 1;
+                ui.status(format!(
+                    "{name}: not installed here (no {}); skipped, `--create` writes {path} anyway",
+                    show(&location.installed_when, home)
+                ));
+            }
+            ClientState::Unchanged => ui.status(format!("{name}: {path}: up to date")),
+            ClientState::Changed { old, changes, .. } => {
+                let what: Vec<String> = changes.iter().map(|c| c.describe()).collect();
+                let created = if old.is_none() { " (new file)" } else { "" };
+                ui.status(format!(
+                    "{name}: {path}{created}: {verb}{}",
+                    what.join(", ")
+                ));
+            }
+            // Problems stopped the install above.
+            ClientState::Unparsable(_) | ClientState::Conflicts(_) => {}
+        }
+    }
+    for backup in &backups {
+        ui.status(format!(
+            "backed up the file as it was to {}",
+            show(backup, home)
+        ));
+    }
+    if !args.dry_run {
+        ui.status(format!(
+            "installed profile `{}`{}; restart the clients to pick the servers up",
+            plan.profile,
+            if not_installed > 0 {
+                format!(" ({not_installed} client(s) not installed here)")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Ok(0)
+}
+
+/// A unified diff per client file that would change (stdout: it is the command's output).
+fn print_diffs(plan: &install::Plan, home: &Path) {
+    let mut stdout = anstream::stdout();
+    for client in &plan.clients {
+        if let ClientState::Changed { old, new, .. } = &client.state {
+            let path = show(&client.location.path, home);
+            let old = old.as_deref().unwrap_or("");
+            let diff = TextDiff::from_lines(old, new.as_str())
+                .unified_diff()
+                .context_radius(3)
+                .header(&path, &format!("{path} (after install)"))
+                .to_string();
+            let _ = write!(stdout, "{}", redact(&diff));
+        }
+    }
+}
+
+/// A path as the user knows it: `~/…` below their home.
+pub(super) fn show(path: &Path, home: &Path) -> String {
+    match path.strip_prefix(home) {
+        Ok(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
+        Ok(_) => "~".to_string(),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+/// A diff shows the user's own lines too, and some carry literal tokens (the very entries an
+/// install replaces): values of secret-looking keys are masked, so a dry run in a CI log or a
+/// shared terminal shows no secret.
+fn redact(text: &str) -> String {
+    text.lines()
+        .map(redact_line)
+        .map(|line| line + "\n")
+        .collect()
+}
+
+fn redact_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some((before, key, after)) = next_key(rest) {
+        out.push_str(before);
+        out.push_str(key);
+        let trimmed = after.trim_start_matches([' ', '\t']);
+        let separator = &after[..after.len() - trimmed.len()];
+        let Some(value_part) = trimmed
+            .strip_prefix([':', '='])
+            .map(|v| v.trim_start_matches([' ', '\t']))
+        else {
+            rest = after;
+            continue;
+        };
+        let Some(quote) = value_part
+            .chars()
+            .next()
+            .filter(|c| *c == '"' || *c == '\'')
+        else {
+            rest = after;
+            continue;
+        };
+        let Some(end) = value_part[1..].find(quote) else {
+            rest = after;
+            continue;
+        };
+        let value = &value_part[1..=end];
+        let name = key.trim_matches(['"', '\'']);
+        let spacing = &trimmed[1..trimmed.len() - value_part.len()];
+        out.push_str(separator);
+        out.push_str(&trimmed[..1]);
+        out.push_str(spacing);
+        if crate::init::import::is_secret_key(name) && !value.starts_with('$') {
+            out.push(quote);
+            out.push('…');
+            out.push(quote);
+        } else {
+            out.push_str(&value_part[..end + 2]);
+        }
+        rest = &value_part[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The next key-looking word: a quoted string or a bare TOML key.
+fn next_key(text: &str) -> Option<(&str, &str, &str)> {
+    let start = text.find(|c: char| c == '"' || c.is_ascii_alphabetic() || c == '_')?;
+    let tail = &text[start..];
+    let len = if let Some(quoted) = tail.strip_prefix('"') {
+        quoted.find('"')? + 2
+    } else {
+        tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(tail.len())
+    };
+    Some((&text[..start], &tail[..len], &tail[len..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_line;
+
+    #[test]
+    fn secret_values_are_masked_and_everything_else_kept() {
+        assert_eq!(
+            redact_line(r#"-      "env": { "GITHUB_TOKEN": "ghp_x", "REGION": "eu" }"#),
+            r#"-      "env": { "GITHUB_TOKEN": "…", "REGION": "eu" }"#
+        );
+        assert_eq!(
+            redact_line(r#"+API_KEY = "abc" # note"#),
+            r#"+API_KEY = "…" # note"#
+        );
+        assert_eq!(
+            redact_line(r#" "GH_TOKEN": "${GH_TOKEN:-}","#),
+            r#" "GH_TOKEN": "${GH_TOKEN:-}","#
+        );
+        assert_eq!(
+            redact_line(r#"+  "args": ["-c", "exec x"],"#),
+            r#"+  "args": ["-c", "exec x"],"#
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! The runnable bundle in `install_dir`: the compose file and the shims, exactly as in the out
+//! directory, shims executable. Only these paths are ever looked at or written, so an
+//! `install_dir` inside a directory full of other files touches none of them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::render::Artifact;
+use crate::render::compose::FILE_NAME as COMPOSE_FILE;
+use crate::render::header::{Stamp, verify};
+
+/// The artifacts that make up the bundle (the client configs are not part of it).
+pub fn artifacts(all: &[Artifact]) -> Vec<Artifact> {
+    all.iter()
+        .filter(|a| a.path == COMPOSE_FILE || a.path.starts_with("shims/"))
+        .cloned()
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BundleChange {
+    Create,
+    Update,
+    /// The shim of a server no longer in `mcp.toml`.
+    Remove,
+}
+
+#[derive(Debug, Clone)]
+pub struct BundleFile {
+    pub relative: String,
+    pub path: PathBuf,
+    pub change: BundleChange,
+    /// The file there is not one mcpgen wrote, or was edited since.
+    pub foreign: bool,
+}
+
+/// What installing `bundle` into `dir` would change; empty when the installed bundle is current.
+pub fn plan(dir: &Path, bundle: &[Artifact]) -> Result<Vec<BundleFile>, Error> {
+    let mut files = Vec::new();
+    for artifact in bundle {
+        let path = dir.join(&artifact.path);
+        let change = match fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                files.push(BundleFile {
+                    relative: artifact.path.clone(),
+                    path,
+                    change: BundleChange::Create,
+                    foreign: false,
+                });
+                continue;
+            }
+            Err(e) => return Err(Error::io("read", &path)(e)),
+            Ok(bytes) => bytes,
+        };
+        let old = String::from_utf8_lossy(&change);
+        if old == artifact.contents && mode_ok(&path, artifact.executable) {
+            continue;
+        }
+        files.push(BundleFile {
+            relative: artifact.path.clone(),
+            foreign: verify(&old) != Stamp::Intact,
+            path,
+            change: BundleChange::Update,
+        });
+    }
+    let shims = dir.join("shims");
+    let entries = match fs::read_dir(&shims) {
+        Ok(entries) => entries.collect::<Result<Vec<_>, _>>(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => return Err(Error::io("list", &shims)(e)),
+    }
+    .map_err(Error::io("list", &shims))?;
+    let mut stale: Vec<BundleFile> = entries
+        .into_iter()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = format!("shims/{name}");
+            let is_shim = name.starts_with("hardened_") && name.ends_with(".sh");
+            if !is_shim || bundle.iter().any(|a| a.path == relative) {
+                return None;
+            }
+            let text = fs::read_to_string(entry.path()).ok()?;
+            // A shim without mcpgen's header is someone else's file: left alone.
+            match verify(&text) {
+                Stamp::Missing => None,
+                stamp => Some(BundleFile {
+                    relative,
+                    path: entry.path(),
+                    change: BundleChange::Remove,
+                    foreign: stamp == Stamp::Edited,
+                }),
+            }
+        })
+        .collect();
+    stale.sort_by(|a, b| a.relative.cmp(&b.relative));
+    files.extend(stale);
+    Ok(files)
+}
+
+/// Carries out a plan; foreign files are copied to `<file>.mcpgen-backup` first.
+pub fn apply(plan: &[BundleFile], bundle: &[Artifact]) -> Result<Vec<PathBuf>, Error> {
+    let mut backups = Vec::new();
+    for file in plan {
+        if file.foreign {
+            if let Some(backup) = super::backup_once(&file.path)? {
+                backups.push(backup);
+            }
+        }
+        match file.change {
+            BundleChange::Remove => {
+                fs::remove_file(&file.path).map_err(Error::io("remove", &file.path))?;
+            }
+            BundleChange::Create | BundleChange::Update => {
+                if let Some(artifact) = bundle.iter().find(|a| a.path == file.relative) {
+                    crate::write::write_atomic(
+                        &file.path,
+                        artifact.contents.as_bytes(),
+                        artifact.executable,
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(backups)
+}
+
+/// Whether the file's executable bit is as the artifact wants it (shims executable, the
+/// compose file not).
+#[cfg(unix)]
+pub fn mode_ok(path: &Path, executable: bool) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::metadata(path).is_ok_and(|m| (m.permissions().mode() & 0o111 != 0) == executable)
+}
+
+#[cfg(not(unix))]
+pub fn mode_ok(_path: &Path, _executable: bool) -> bool {
+    true
+}

@@ -1,0 +1,600 @@
+//! `install`: per client and per OS layout, into fresh files, into files full of the user's own
+//! servers and settings, after a server is removed, into unparsable files; backups once.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::support::{Project, code, fixtures, stderr, stdout};
+
+pub(crate) const CLIENTS: &[&str] = &[
+    "claude-desktop",
+    "claude-code",
+    "cursor",
+    "vscode",
+    "windsurf",
+    "codex",
+    "gemini-cli",
+    "zed",
+    "cline",
+    "continue",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Os {
+    Macos,
+    Linux,
+    Windows,
+}
+
+impl Os {
+    fn name(self) -> &'static str {
+        match self {
+            Os::Macos => "macos",
+            Os::Linux => "linux",
+            Os::Windows => "windows",
+        }
+    }
+}
+
+/// A temporary home directory laid out as `os` would lay it out, and a project in another
+/// temporary directory.
+pub(crate) struct Machine {
+    pub(crate) project: Project,
+    pub(crate) home: tempfile::TempDir,
+    pub(crate) os: Os,
+}
+
+impl Machine {
+    pub(crate) fn new(project: Project, os: Os) -> Self {
+        Self {
+            project,
+            home: tempfile::tempdir().expect("home"),
+            os,
+        }
+    }
+
+    pub(crate) fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    fn appdata(&self) -> PathBuf {
+        self.home().join("AppData").join("Roaming")
+    }
+
+    /// Where each client's file is, written out independently of mcpgen's own table.
+    pub(crate) fn config_path(&self, client: &str) -> PathBuf {
+        let h = self.home();
+        let electron = match self.os {
+            Os::Macos => h.join("Library/Application Support"),
+            Os::Linux => h.join(".config"),
+            Os::Windows => self.appdata(),
+        };
+        match client {
+            "claude-desktop" => electron.join("Claude/claude_desktop_config.json"),
+            "claude-code" => h.join(".claude.json"),
+            "cursor" => h.join(".cursor/mcp.json"),
+            "vscode" => electron.join("Code/User/mcp.json"),
+            "windsurf" => h.join(".codeium/windsurf/mcp_config.json"),
+            "codex" => h.join(".codex/config.toml"),
+            "gemini-cli" => h.join(".gemini/settings.json"),
+            "zed" => match self.os {
+                Os::Windows => self.appdata().join("Zed/settings.json"),
+                _ => h.join(".config/zed/settings.json"),
+            },
+            "cline" => electron.join(
+                "Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json",
+            ),
+            "continue" => h.join(".continue/mcpServers/mcpgen-clients.yaml"),
+            other => panic!("no client {other}"),
+        }
+    }
+
+    /// Makes every client look installed: its own directory exists.
+    pub(crate) fn install_clients(&self) {
+        for client in CLIENTS {
+            let path = self.config_path(client);
+            let dir = match *client {
+                "claude-code" => self.home().join(".claude"),
+                "cline" => path
+                    .parent()
+                    .and_then(Path::parent)
+                    .expect("cline dir")
+                    .to_path_buf(),
+                "continue" => self.home().join(".continue"),
+                _ => path.parent().expect("parent").to_path_buf(),
+            };
+            std::fs::create_dir_all(dir).expect("mkdir");
+        }
+    }
+
+    pub(crate) fn command(&self) -> assert_cmd::Command {
+        let mut command = assert_cmd::Command::cargo_bin("mcpgen").expect("binary");
+        command
+            .current_dir(self.project.path())
+            .env("NO_COLOR", "1")
+            .env("HOME", self.home())
+            .env("USERPROFILE", self.home())
+            .env("APPDATA", self.appdata())
+            .env("MCPGEN_TARGET_OS", self.os.name())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("CODEX_HOME")
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("MCPGEN_CONFIG");
+        command
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("mcpgen runs")
+    }
+
+    pub(crate) fn read(&self, client: &str) -> String {
+        std::fs::read_to_string(self.config_path(client))
+            .unwrap_or_else(|e| panic!("{client}: {e}"))
+    }
+
+    pub(crate) fn write(&self, client: &str, text: &str) {
+        let path = self.config_path(client);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    /// Builds after removing `[servers.notes]` from mcp.toml.
+    pub(crate) fn remove_notes(&self) {
+        let config = self.project.read("mcp.toml");
+        let cut = config.find("[servers.notes]").expect("notes in fixture");
+        self.project.write("mcp.toml", &config[..cut]);
+        let built = self.run(&["build"]);
+        assert_eq!(code(&built), 0, "{}", stderr(&built));
+    }
+}
+
+pub(crate) fn user_fixture(client: &str) -> String {
+    let name = match client {
+        "vscode" | "zed" => format!("{client}.jsonc"),
+        "codex" => "codex.toml".to_string(),
+        "continue" => "continue.yaml".to_string(),
+        _ => format!("{client}.json"),
+    };
+    std::fs::read_to_string(fixtures().join("clients/user").join(name)).expect("fixture")
+}
+
+fn built(os: Os) -> Machine {
+    let machine = Machine::new(Project::fixture("clients"), os);
+    let output = machine.run(&["build"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    machine
+}
+
+/// The servers a client file holds now, by name, as JSON (whatever the file's format).
+pub(crate) fn servers(client: &str, text: &str) -> serde_json::Map<String, Value> {
+    let value: Value = match client {
+        "codex" => {
+            let table: toml::Table = toml::from_str(text).expect("valid TOML");
+            serde_json::to_value(table).expect("json")
+        }
+        "continue" => {
+            let value: Value = serde_yaml_ng::from_str(text).expect("valid YAML");
+            let list = value["mcpServers"].as_array().cloned().unwrap_or_default();
+            let map = list
+                .into_iter()
+                .map(|s| (s["name"].as_str().unwrap_or_default().to_string(), s))
+                .collect();
+            return map;
+        }
+        _ => jsonc_parser::cst::CstRootNode::parse(text, &Default::default())
+            .expect("valid JSON")
+            .value()
+            .and_then(|v| v.to_serde_value())
+            .expect("a value"),
+    };
+    let key = match client {
+        "vscode" => "servers",
+        "zed" => "context_servers",
+        "codex" => "mcp_servers",
+        _ => "mcpServers",
+    };
+    value[key].as_object().cloned().unwrap_or_default()
+}
+
+fn launches_shim(entry: &Value, name: &str) -> bool {
+    entry["command"] == "/bin/sh"
+        && entry["args"][1].as_str().is_some_and(|a| {
+            a == format!("exec \"$HOME\"/.mcpgen/clients/shims/hardened_{name}.sh")
+        })
+}
+
+#[test]
+fn fresh_files_on_every_os_get_every_server() {
+    for os in [Os::Macos, Os::Linux, Os::Windows] {
+        let machine = built(os);
+        machine.install_clients();
+        let output = machine.run(&["install"]);
+        assert_eq!(code(&output), 0, "{os:?}: {}", stderr(&output));
+        for client in CLIENTS {
+            let text = machine.read(client);
+            let servers = servers(client, &text);
+            for name in ["memory", "notes"] {
+                let entry = servers
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{os:?} {client}: no {name} in\n{text}"));
+                assert!(launches_shim(entry, name), "{os:?} {client}: {entry}");
+            }
+            assert!(
+                !backup(&machine.config_path(client)).exists(),
+                "{client}: nothing to back up in a fresh file"
+            );
+        }
+        // The bundle: compose file and executable shims, under the injected home.
+        let bundle = machine.home().join(".mcpgen/clients");
+        assert!(bundle.join("docker-compose.mcp-only.yml").is_file());
+        for name in ["memory", "notes"] {
+            let shim = bundle.join(format!("shims/hardened_{name}.sh"));
+            assert_eq!(
+                std::fs::read_to_string(&shim).expect("shim"),
+                machine
+                    .project
+                    .read(&format!("generated/shims/hardened_{name}.sh"))
+            );
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = std::fs::metadata(&shim).expect("meta").permissions().mode();
+                assert_eq!(mode & 0o111, 0o111, "{}", shim.display());
+            }
+        }
+    }
+}
+
+pub(crate) fn backup(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".mcpgen-backup");
+    PathBuf::from(name)
+}
+
+#[test]
+fn users_servers_and_settings_are_kept_and_a_removed_server_leaves() {
+    for os in [Os::Macos, Os::Linux, Os::Windows] {
+        let machine = built(os);
+        machine.install_clients();
+        let continue_own = machine.home().join(".continue/mcpServers/sqlite.yaml");
+        for client in CLIENTS {
+            if *client == "continue" {
+                std::fs::create_dir_all(continue_own.parent().expect("dir")).expect("mkdir");
+                std::fs::write(&continue_own, user_fixture(client)).expect("write");
+            } else {
+                machine.write(client, &user_fixture(client));
+            }
+        }
+        let first = machine.run(&["install"]);
+        assert_eq!(code(&first), 0, "{os:?}: {}", stderr(&first));
+        for client in CLIENTS {
+            if *client == "continue" {
+                continue;
+            }
+            let original = user_fixture(client);
+            let text = machine.read(client);
+            let before = servers(client, &original);
+            let after = servers(client, &text);
+            for (name, entry) in &before {
+                assert_eq!(
+                    after.get(name),
+                    Some(entry),
+                    "{os:?} {client}: {name} changed"
+                );
+            }
+            assert!(after.contains_key("memory") && after.contains_key("notes"));
+            // The backup is the file exactly as the user had it.
+            let backup_path = backup(&machine.config_path(client));
+            assert_eq!(
+                std::fs::read_to_string(&backup_path).expect("backup made"),
+                original,
+                "{client}"
+            );
+            if os == Os::Linux {
+                insta::assert_snapshot!(format!("install__merged__{client}"), text);
+            }
+        }
+        assert_eq!(
+            std::fs::read_to_string(&continue_own).expect("still there"),
+            user_fixture("continue"),
+            "the user's own Continue block is untouched"
+        );
+
+        // `notes` leaves mcp.toml: it leaves every client; everything else stays.
+        machine.remove_notes();
+        let second = machine.run(&["install"]);
+        assert_eq!(code(&second), 0, "{}", stderr(&second));
+        assert!(stderr(&second).contains("- notes (no longer in mcp.toml)"));
+        for client in CLIENTS {
+            let text = machine.read(client);
+            let after = servers(client, &text);
+            assert!(!after.contains_key("notes"), "{os:?} {client}:\n{text}");
+            assert!(after.contains_key("memory"), "{os:?} {client}");
+            if *client != "continue" {
+                for name in servers(client, &user_fixture(client)).keys() {
+                    assert!(after.contains_key(name), "{client}: lost {name}");
+                }
+                // Backed up once: still the user's original, not the state after the first run.
+                assert_eq!(
+                    std::fs::read_to_string(backup(&machine.config_path(client))).expect("backup"),
+                    user_fixture(client)
+                );
+            }
+        }
+        assert!(
+            !machine
+                .home()
+                .join(".mcpgen/clients/shims/hardened_notes.sh")
+                .exists(),
+            "the removed server's shim leaves the bundle"
+        );
+    }
+}
+
+#[test]
+fn removing_every_server_gives_back_the_users_file_byte_for_byte() {
+    let machine = built(Os::Linux);
+    machine.install_clients();
+    for client in ["codex", "claude-desktop", "cursor", "cline", "windsurf"] {
+        machine.write(client, &user_fixture(client));
+    }
+    assert_eq!(code(&machine.run(&["install"])), 0);
+    let config = machine.project.read("mcp.toml");
+    let cut = config.find("[servers.memory]").expect("memory");
+    machine.project.write("mcp.toml", &config[..cut]);
+    assert_eq!(code(&machine.run(&["build"])), 0);
+    let output = machine.run(&["install"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(machine.read("codex"), user_fixture("codex"));
+    for client in ["claude-desktop", "cursor", "cline", "windsurf"] {
+        let text = machine.read(client);
+        assert_eq!(
+            servers(client, &text),
+            servers(client, &user_fixture(client))
+        );
+    }
+}
+
+#[test]
+fn an_unparsable_file_is_left_untouched_and_nothing_is_written() {
+    let broken = [
+        ("claude-desktop", "{ \"mcpServers\": { \"a\": { } }"),
+        (
+            "claude-code",
+            "{\"mcpServers\": {}, // no comments in strict JSON\n}",
+        ),
+        ("cursor", "{\"mcpServers\": []}"),
+        ("vscode", "{ \"servers\": { \"x\": } }"),
+        ("windsurf", "not json"),
+        ("codex", "[mcp_servers.x\ncommand = \"y\"\n"),
+        ("gemini-cli", "{\"mcpServers\": {},}"),
+        ("zed", "{ \"context_servers\": 3 }"),
+        ("cline", "\u{feff}{\"mcpServers\": {\"a\": 1 2}}"),
+    ];
+    for os in [Os::Macos, Os::Linux, Os::Windows] {
+        for (client, text) in broken {
+            let machine = built(os);
+            machine.install_clients();
+            machine.write(client, text);
+            let output = machine.run(&["install"]);
+            assert_eq!(code(&output), 2, "{os:?} {client}: {}", stderr(&output));
+            let err = stderr(&output);
+            assert!(err.contains("left untouched"), "{client}: {err}");
+            assert!(err.contains(client), "{err}");
+            assert_eq!(machine.read(client), text, "{client} must be untouched");
+            assert!(!backup(&machine.config_path(client)).exists());
+            // All or nothing: no other client and no bundle was written either.
+            for other in CLIENTS.iter().filter(|c| *c != &client) {
+                assert!(
+                    !machine.config_path(other).exists(),
+                    "{client} broken, yet {other} was written"
+                );
+            }
+            assert!(!machine.home().join(".mcpgen").exists());
+        }
+    }
+}
+
+#[test]
+fn an_unchanged_install_writes_nothing_and_makes_no_backup() {
+    let machine = built(Os::Linux);
+    machine.install_clients();
+    machine.write("cursor", &user_fixture("cursor"));
+    assert_eq!(code(&machine.run(&["install", "--client", "cursor"])), 0);
+    let after_first = machine.read("cursor");
+    std::fs::remove_file(backup(&machine.config_path("cursor"))).expect("backup existed");
+    let again = machine.run(&["install", "--client", "cursor"]);
+    assert_eq!(code(&again), 0);
+    assert!(
+        stderr(&again).contains("cursor: ~/.cursor/mcp.json: up to date"),
+        "{}",
+        stderr(&again)
+    );
+    assert!(stderr(&again).contains("bundle: ~/.mcpgen/clients: up to date"));
+    assert_eq!(machine.read("cursor"), after_first);
+    assert!(!backup(&machine.config_path("cursor")).exists());
+}
+
+#[test]
+fn a_client_not_installed_is_reported_not_created_unless_asked() {
+    let machine = built(Os::Macos);
+    let output = machine.run(&["install", "--client", "claude-desktop", "--client", "zed"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            "claude-desktop: not installed here (no ~/Library/Application Support/Claude)"
+        ),
+        "{err}"
+    );
+    assert!(!machine.config_path("claude-desktop").exists());
+    assert!(!machine.config_path("zed").exists());
+    let created = machine.run(&["install", "--client", "zed", "--create"]);
+    assert_eq!(code(&created), 0, "{}", stderr(&created));
+    assert!(stderr(&created).contains("(new file)"));
+    assert!(servers("zed", &machine.read("zed")).contains_key("memory"));
+}
+
+#[test]
+fn dry_run_prints_a_diff_per_file_and_writes_nothing() {
+    let machine = built(Os::Linux);
+    machine.install_clients();
+    machine.write("vscode", &user_fixture("vscode"));
+    let output = machine.run(&[
+        "install",
+        "--dry-run",
+        "--client",
+        "vscode",
+        "--client",
+        "codex",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let diff = stdout(&output);
+    assert!(
+        diff.contains("--- ~/.config/Code/User/mcp.json\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("+++ ~/.config/Code/User/mcp.json (after install)\n"));
+    assert!(diff.contains("+\t\t\"memory\": {"), "{diff}");
+    assert!(diff.contains("--- ~/.codex/config.toml\n"));
+    assert!(diff.contains("+[mcp_servers.notes]"));
+    assert!(stderr(&output).contains("would write 3 file(s)"));
+    assert_eq!(machine.read("vscode"), user_fixture("vscode"));
+    assert!(!machine.config_path("codex").exists());
+    assert!(!machine.home().join(".mcpgen").exists());
+}
+
+#[test]
+fn a_users_entry_with_a_servers_name_is_a_conflict_until_forced() {
+    let machine = built(Os::Linux);
+    machine.install_clients();
+    let mine = "{\"mcpServers\": {\"memory\": {\"command\": \"my-memory\"}}}\n";
+    machine.write("cursor", mine);
+    let refused = machine.run(&["install", "--client", "cursor"]);
+    assert_eq!(code(&refused), 1, "{}", stderr(&refused));
+    let err = stderr(&refused);
+    assert!(err.contains("has your own entries named `memory`"), "{err}");
+    assert!(err.contains("--force"));
+    assert_eq!(machine.read("cursor"), mine);
+    assert!(!machine.home().join(".mcpgen").exists());
+    let forced = machine.run(&["install", "--client", "cursor", "--force"]);
+    assert_eq!(code(&forced), 0, "{}", stderr(&forced));
+    assert!(stderr(&forced).contains("! memory (your entry, replaced: --force)"));
+    assert_eq!(
+        std::fs::read_to_string(backup(&machine.config_path("cursor"))).expect("backup"),
+        mine
+    );
+    assert!(launches_shim(
+        &servers("cursor", &machine.read("cursor"))["memory"],
+        "memory"
+    ));
+}
+
+#[test]
+fn env_overrides_point_at_the_clients_real_files() {
+    let machine = built(Os::Linux);
+    let codex_home = machine.home().join("codex-home");
+    let claude_dir = machine.home().join("claude-dir");
+    let xdg = machine.home().join("xdg");
+    std::fs::create_dir_all(&codex_home).expect("mkdir");
+    std::fs::create_dir_all(&claude_dir).expect("mkdir");
+    std::fs::create_dir_all(xdg.join("Code/User")).expect("mkdir");
+    let output = machine
+        .command()
+        .env("CODEX_HOME", &codex_home)
+        .env("CLAUDE_CONFIG_DIR", &claude_dir)
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args([
+            "install",
+            "--client",
+            "codex",
+            "--client",
+            "claude-code",
+            "--client",
+            "vscode",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(codex_home.join("config.toml").is_file());
+    assert!(claude_dir.join(".claude.json").is_file());
+    assert!(xdg.join("Code/User/mcp.json").is_file());
+    assert!(!machine.home().join(".codex").exists());
+    assert!(!machine.home().join(".claude.json").exists());
+}
+
+#[test]
+fn a_stale_build_is_not_installed() {
+    let machine = built(Os::Linux);
+    machine.install_clients();
+    let config = machine
+        .project
+        .read("mcp.toml")
+        .replace("pids = 64", "pids = 65");
+    machine.project.write("mcp.toml", &config);
+    let output = machine.run(&["install"]);
+    assert_eq!(code(&output), 1);
+    assert!(
+        stderr(&output).contains("out of date"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("run `mcpgen build` first"));
+    assert!(!machine.home().join(".mcpgen").exists());
+    assert!(!machine.config_path("cursor").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn links_and_private_permissions_are_kept() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let machine = built(Os::Linux);
+    machine.install_clients();
+    // A dotfiles repository linked into place, and a private file.
+    let dotfiles = machine.home().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).expect("mkdir");
+    let real = dotfiles.join("cursor-mcp.json");
+    std::fs::write(&real, user_fixture("cursor")).expect("write");
+    std::os::unix::fs::symlink(&real, machine.config_path("cursor")).expect("link");
+    machine.write("claude-code", &user_fixture("claude-code"));
+    let private = std::fs::Permissions::from_mode(0o600);
+    std::fs::set_permissions(machine.config_path("claude-code"), private).expect("chmod");
+    let output = machine.run(&["install", "--client", "cursor", "--client", "claude-code"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(machine.config_path("cursor").is_symlink(), "still a link");
+    assert!(
+        servers("cursor", &std::fs::read_to_string(&real).expect("real")).contains_key("memory")
+    );
+    let mode = std::fs::metadata(machine.config_path("claude-code"))
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn unknown_clients_and_profiles_are_usage_errors() {
+    let machine = built(Os::Linux);
+    let output = machine.run(&["install", "--client", "emacs"]);
+    assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("no client `emacs`"));
+    let output = machine.run(&["install", "--profile", "nope"]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("profiles in mcp.toml: dev, hardened"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_dev_profile_is_installed_when_asked() {
+    let machine = built(Os::Linux);
+    machine.install_clients();
+    let output = machine.run(&["install", "--client", "cursor", "--profile", "dev"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let servers = servers("cursor", &machine.read("cursor"));
+    assert_eq!(servers["memory"]["env"]["MCPGEN_PROFILE"], "dev");
+}

@@ -19,6 +19,8 @@ pub enum Error {
     },
     #[error("no mcp.toml in `{}` or any parent directory", start.display())]
     ConfigNotFound { start: PathBuf },
+    #[error("nothing to lint: no mcp.toml and no compose file in `{}`", dir.display())]
+    NothingToLint { dir: PathBuf },
     #[error("invalid configuration")]
     Config {
         file: FileId,
@@ -117,6 +119,10 @@ impl Error {
                     paths.join(", ")
                 ))
                 .with_help("move them away, or run `mcpgen build --force` (keeps a .bak copy of each)"),
+            ],
+            Error::NothingToLint { .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_help("name the files: `mcpgen lint docker-compose.yml`, or `-f a.yml -f b.yml` to merge them"),
             ],
             Error::ConfigNotFound { .. } => vec![
                 Diagnostic::error(self.to_string())

@@ -84,7 +84,7 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 
 /// Paths under the current directory are shown relative to it, so diagnostics and snapshots
 /// do not carry the building machine's absolute paths.
-fn display_path(path: &Path) -> String {
+pub fn display_path(path: &Path) -> String {
     let relative = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));

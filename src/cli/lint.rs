@@ -1,6 +1,7 @@
 //! `mcpgen lint`: the hardening rules over mcp.toml, in the format the caller's CI wants.
 
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
@@ -31,6 +32,12 @@ enum FailOn {
 
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
+    /// mcp.toml or compose files, each linted on its own [default: the mcp.toml found and the
+    /// compose files beside it, each merged with its override file as Compose does]
+    files: Vec<PathBuf>,
+    /// Compose files merged in order into one project, as `docker compose -f a.yml -f b.yml`
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    merged: Vec<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -98,44 +105,177 @@ impl Args {
     }
 }
 
+/// One unit of linting: an mcp.toml, or compose files merged into one project.
+enum Target {
+    Toml(PathBuf),
+    Compose(Vec<PathBuf>),
+}
+
+/// The file names Compose looks for, each with the override it merges on top.
+const COMPOSE_FILES: &[(&str, &str)] = &[
+    ("compose.yaml", "compose.override.yaml"),
+    ("compose.yml", "compose.override.yml"),
+    ("docker-compose.yaml", "docker-compose.override.yaml"),
+    ("docker-compose.yml", "docker-compose.override.yml"),
+];
+
+fn default_compose_files(dir: &Path) -> Vec<Target> {
+    COMPOSE_FILES
+        .iter()
+        .filter(|(base, _)| dir.join(base).is_file())
+        .map(|(base, over)| {
+            let mut files = vec![dir.join(base)];
+            if dir.join(over).is_file() {
+                files.push(dir.join(over));
+            }
+            Target::Compose(files)
+        })
+        .collect()
+}
+
+impl Args {
+    fn targets(&self, cli: &Cli) -> Result<Vec<Target>, Error> {
+        let mut targets: Vec<Target> = self
+            .files
+            .iter()
+            .map(|path| {
+                if path.extension().is_some_and(|e| e == "toml") {
+                    Target::Toml(path.clone())
+                } else {
+                    Target::Compose(vec![path.clone()])
+                }
+            })
+            .collect();
+        if !self.merged.is_empty() {
+            targets.push(Target::Compose(self.merged.clone()));
+        }
+        if !targets.is_empty() {
+            return Ok(targets);
+        }
+        let cwd = std::env::current_dir().map_err(Error::io("read the current directory", "."))?;
+        let config = match &cli.config {
+            Some(path) => Some(path.clone()),
+            None => crate::config::discover(&cwd).ok(),
+        };
+        let dir = config
+            .as_deref()
+            .and_then(Path::parent)
+            .map_or(cwd, Path::to_path_buf);
+        targets.extend(config.map(Target::Toml));
+        targets.extend(default_compose_files(&dir));
+        if targets.is_empty() {
+            return Err(Error::NothingToLint { dir });
+        }
+        Ok(targets)
+    }
+}
+
+/// The findings of every target, and for `--fix` each file's fixed text.
+struct Linted {
+    findings: Vec<Finding>,
+    fixed: Vec<(PathBuf, String, String)>,
+}
+
+fn lint_targets(
+    targets: &[Target],
+    settings: &Settings,
+    ui: &mut Ui,
+    want_fixes: bool,
+) -> Result<Linted, Error> {
+    let env = |name: &str| std::env::var(name).ok();
+    let mut linted = Linted {
+        findings: Vec::new(),
+        fixed: Vec::new(),
+    };
+    for target in targets {
+        let mut findings = match target {
+            Target::Toml(path) => {
+                let config = crate::config::load(ui.sources_mut(), path)?;
+                let mut findings = crate::lint::run(&crate::lint::from_model::services(&config));
+                settings.retain(&mut findings);
+                let source = ui.sources().get(config.file);
+                if want_fixes {
+                    let fixes = crate::fix::wanted(&findings);
+                    if let Some(text) = crate::fix::toml::apply(&config, &source.text, &fixes) {
+                        linted
+                            .fixed
+                            .push((config.path.clone(), source.text.clone(), text));
+                    }
+                }
+                findings
+            }
+            Target::Compose(files) => {
+                let project = crate::compose::load(ui.sources_mut(), files, &env)?;
+                ui.diagnostics(&project.notes);
+                let mut findings = crate::lint::run(&project.services);
+                settings.retain(&mut findings);
+                if want_fixes {
+                    let fixes = crate::fix::wanted(&findings);
+                    for (file, text) in
+                        crate::fix::yaml::apply(ui.sources(), &project.services, &fixes)
+                    {
+                        let source = ui.sources().get(file);
+                        linted
+                            .fixed
+                            .push((source.path.clone(), source.text.clone(), text));
+                    }
+                }
+                findings
+            }
+        };
+        linted.findings.append(&mut findings);
+    }
+    Ok(linted)
+}
+
 pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
-    let mut config = cli.load(ui)?;
-    let Some(settings) = args.settings(config.stack.lint.clone(), ui) else {
+    let targets = args.targets(cli)?;
+    // `[lint]` of the mcp.toml in play (the one given, or found) applies to compose files too.
+    let base = match targets.iter().find_map(|t| match t {
+        Target::Toml(path) => Some(path.clone()),
+        Target::Compose(_) => None,
+    }) {
+        Some(path) => crate::config::load(ui.sources_mut(), &path)?.stack.lint,
+        None => Settings::default(),
+    };
+    let Some(settings) = args.settings(base, ui) else {
         return Ok(EXIT_BAD_INPUT);
     };
-    let mut findings = crate::lint::run(&crate::lint::from_model::services(&config));
-    settings.retain(&mut findings);
-    if args.fix || args.diff {
-        let fixes = crate::fix::wanted(&findings);
-        let source = ui.sources().get(config.file);
-        let display = source.display_path.clone();
-        let Some(fixed) = crate::fix::toml::apply(&config, &source.text, &fixes) else {
-            ui.status("nothing to fix mechanically");
-            emit(args.format, ui, &findings);
-            return Ok(if settings.fails(&findings) {
-                EXIT_FINDINGS
-            } else {
-                0
-            });
-        };
-        if args.diff {
-            let diff = similar::TextDiff::from_lines(source.text.as_str(), fixed.as_str())
+    let mut linted = lint_targets(&targets, &settings, ui, args.fix || args.diff)?;
+    if args.diff {
+        let mut stdout = anstream::stdout();
+        for (path, old, new) in &linted.fixed {
+            let display = crate::source::display_path(path);
+            let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str())
                 .unified_diff()
                 .header(&format!("a/{display}"), &format!("b/{display}"))
                 .to_string();
-            let _ = anstream::stdout().write_all(diff.as_bytes());
-            return Ok(EXIT_FINDINGS);
+            let _ = stdout.write_all(diff.as_bytes());
         }
-        crate::write::write_atomic(&config.path, fixed.as_bytes(), false)?;
-        ui.status(format!("applied {} fix(es) to {display}", fixes.len()));
-        // What is left, against the file as it now is.
-        *ui = Ui::new(cli.quiet, cli.verbose);
-        config = cli.load(ui)?;
-        findings = crate::lint::run(&crate::lint::from_model::services(&config));
-        settings.retain(&mut findings);
+        if linted.fixed.is_empty() {
+            ui.status("nothing to fix mechanically");
+        }
+        return Ok(if linted.fixed.is_empty() {
+            0
+        } else {
+            EXIT_FINDINGS
+        });
     }
-    emit(args.format, ui, &findings);
-    Ok(if settings.fails(&findings) {
+    if args.fix {
+        if linted.fixed.is_empty() {
+            ui.status("nothing to fix mechanically");
+        } else {
+            for (path, _, new) in &linted.fixed {
+                crate::write::write_atomic(path, new.as_bytes(), false)?;
+                ui.status(format!("fixed {}", crate::source::display_path(path)));
+            }
+            // What is left, against the files as they now are.
+            *ui = Ui::new(cli.quiet, cli.verbose);
+            linted = lint_targets(&targets, &settings, ui, false)?;
+        }
+    }
+    emit(args.format, ui, &linted.findings);
+    Ok(if settings.fails(&linted.findings) {
         EXIT_FINDINGS
     } else {
         0

@@ -2,6 +2,7 @@
 //! keeping its comments and formatting. Each input format has its own editor.
 
 pub mod toml;
+pub mod yaml;
 
 use crate::lint::{Finding, Fix};
 

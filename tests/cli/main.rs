@@ -6,11 +6,12 @@
 
 mod artifacts;
 mod build;
+mod compose_lint;
 mod diagnostics;
-mod lint;
 mod doctor;
 mod init;
 mod install;
+mod lint;
 mod precommit;
 mod secrets;
 mod support;

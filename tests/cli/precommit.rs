@@ -7,11 +7,6 @@ use std::process::{Command, Output};
 
 use crate::support::{Project, code, repo_root};
 
-/// Whether `mcpgen lint` takes compose files as arguments on this branch. The compose front end
-/// of the lint is built on another branch; until it is merged, `mcpgen lint FILE` is a usage
-/// error. After the merge, set this to `true`: the test then asserts the findings themselves.
-const LINT_ACCEPTS_FILES: bool = false;
-
 const UNHARDENED: &str = "\
 services:
   web:
@@ -115,17 +110,7 @@ fn pre_commit_hooks_pass_on_a_fresh_repo_and_fail_on_drift_and_unhardened_compos
             && out.contains("Failed"),
         "{out}"
     );
-    if LINT_ACCEPTS_FILES {
-        for rule in ["MCP001", "MCP002", "MCP003", "MCP004"] {
-            assert!(out.contains(rule), "{rule} not reported:\n{out}");
-        }
-    } else {
-        // Before the compose front end is merged: the hook picks the file and hands it to
-        // `mcpgen lint`, which does not take files yet. This assertion fails once it does, as a
-        // reminder to set LINT_ACCEPTS_FILES.
-        assert!(
-            out.contains("unexpected argument 'docker-compose.yml'"),
-            "mcpgen lint now takes files: set LINT_ACCEPTS_FILES = true\n{out}"
-        );
+    for rule in ["MCP001", "MCP002", "MCP003", "MCP004"] {
+        assert!(out.contains(rule), "{rule} not reported:\n{out}");
     }
 }

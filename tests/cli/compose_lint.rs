@@ -1,0 +1,210 @@
+//! `mcpgen lint` over compose files: one fixture pair per rule, a corpus of realistic files,
+//! Compose's merging, fixes.
+
+use std::path::Path;
+
+use crate::support::{Project, code, fixtures, stderr, stdout};
+
+fn lint_json(project: &Project, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["lint", "--format", "json"];
+    all.extend_from_slice(args);
+    let output = project.run(&all);
+    let document = serde_json::from_str(&stdout(&output))
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&output), stderr(&output)));
+    (code(&output), document)
+}
+
+/// `(rule, service, line)` of every finding not suppressed, and the rules of suppressed ones.
+fn verdict(document: &serde_json::Value) -> (Vec<String>, Vec<String>) {
+    let mut active = Vec::new();
+    let mut suppressed = Vec::new();
+    for finding in document["findings"].as_array().expect("findings") {
+        let rule = finding["rule"].as_str().unwrap_or_default().to_string();
+        if finding["suppressed"].is_null() {
+            active.push(format!(
+                "{rule} {} {}:{}",
+                finding["service"].as_str().unwrap_or_default(),
+                finding["location"]["path"].as_str().unwrap_or_default(),
+                finding["location"]["line"]
+            ));
+        } else {
+            suppressed.push(rule);
+        }
+    }
+    (active, suppressed)
+}
+
+fn copy_into(project: &Project, from: &Path, names: &[&str]) {
+    for name in names {
+        std::fs::copy(from.join(name), project.path().join(name)).expect("copy fixture");
+    }
+}
+
+#[test]
+fn every_rule_fires_on_its_bad_fixture_alone_and_is_silent_on_its_ok_fixture() {
+    let root = fixtures().join("lint");
+    let mut rules: Vec<String> = std::fs::read_dir(&root)
+        .expect("fixtures")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    rules.sort();
+    assert_eq!(rules.len(), 25, "a fixture directory per rule: {rules:?}");
+    for rule in rules {
+        let dir = root.join(&rule);
+        let project = Project::fixture("minimal");
+        let files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("rule dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        let names: Vec<&str> = files.iter().map(String::as_str).collect();
+        copy_into(&project, &dir, &names);
+
+        // A floating tag has no digest either: MCP016 rightly comes along with MCP015.
+        let companion = if rule == "MCP015" { "MCP016" } else { "-" };
+        let (_, ok) = lint_json(&project, &["ok.yml"]);
+        assert_eq!(
+            verdict(&ok),
+            (vec![], vec![]),
+            "{rule}: ok.yml must be clean"
+        );
+
+        for bad in names.iter().filter(|n| n.starts_with("bad")) {
+            let (status, document) = lint_json(&project, &[bad]);
+            let (active, _) = verdict(&document);
+            assert!(!active.is_empty(), "{rule}/{bad} found nothing");
+            assert!(
+                active
+                    .iter()
+                    .all(|f| f.starts_with(&rule) || f.starts_with(companion)),
+                "{rule}/{bad}: only {rule} may fire: {active:#?}"
+            );
+            let severity = document["findings"][0]["severity"]
+                .as_str()
+                .unwrap_or_default();
+            assert_eq!(
+                status,
+                i32::from(severity == "error"),
+                "{rule}/{bad}: exit code"
+            );
+            let human = project.run(&["lint", bad]);
+            insta::assert_snapshot!(format!("rule_{rule}_{bad}"), stderr(&human));
+        }
+        for allowed in names.iter().filter(|n| n.starts_with("allowed")) {
+            let (_, document) = lint_json(&project, &[allowed]);
+            let (active, suppressed) = verdict(&document);
+            assert!(
+                active.iter().all(|f| f.starts_with(companion)),
+                "{rule}/{allowed}: {active:#?}"
+            );
+            assert_eq!(suppressed, std::slice::from_ref(&rule), "{rule}/{allowed}");
+        }
+    }
+}
+
+#[test]
+fn corpus_findings_are_pinned() {
+    let root = fixtures().join("corpus");
+    let mut files: Vec<String> = std::fs::read_dir(&root)
+        .expect("corpus")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let project = Project::fixture("minimal");
+    let names: Vec<&str> = files.iter().map(String::as_str).collect();
+    copy_into(&project, &root, &names);
+    for file in names {
+        let (_, document) = lint_json(&project, &[file]);
+        let (active, suppressed) = verdict(&document);
+        assert!(suppressed.is_empty());
+        insta::assert_snapshot!(format!("corpus_{file}"), active.join("\n"));
+    }
+}
+
+#[test]
+fn no_argument_lints_mcp_toml_and_the_compose_files_beside_it_with_their_override() {
+    let project = Project::with_config(
+        "[stack]\nname = \"x\"\n[defaults]\nuser = \"1000\"\nlimits = { cpus = 1, memory = \"64M\", pids = 10 }\n\
+         [servers.echo]\nimage = \"echo:1.0\"\ncommand = [\"echo\"]\n",
+    );
+    project.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: a:1.0\n    read_only: true\n",
+    );
+    project.write(
+        "compose.override.yaml",
+        "services:\n  app:\n    read_only: false\n",
+    );
+    let (_, document) = lint_json(&project, &[]);
+    let (active, _) = verdict(&document);
+    let read_only: Vec<&String> = active.iter().filter(|f| f.starts_with("MCP002")).collect();
+    assert_eq!(
+        read_only,
+        ["MCP002 app compose.override.yaml:3"],
+        "{active:#?}"
+    );
+    assert!(
+        active.iter().any(|f| f.starts_with("MCP016 echo mcp.toml")),
+        "mcp.toml linted too: {active:#?}"
+    );
+}
+
+#[test]
+fn merged_files_and_reset_point_at_the_override() {
+    let project = Project::fixture("minimal");
+    let dir = fixtures().join("lint/MCP002");
+    copy_into(&project, &dir, &["ok.yml"]);
+    project.write(
+        "override.yml",
+        "services:\n  app:\n    read_only: !reset null\n",
+    );
+    let (status, document) = lint_json(&project, &["-f", "ok.yml", "-f", "override.yml"]);
+    assert_eq!(status, 1);
+    let (active, _) = verdict(&document);
+    assert_eq!(active, ["MCP002 app override.yml:3"]);
+}
+
+#[test]
+fn what_cannot_be_covered_exits_2() {
+    let project = Project::fixture("minimal");
+    project.write(
+        "compose.yml",
+        "include:\n  - missing.yml\nservices:\n  app:\n    image: a:1\n",
+    );
+    let output = project.run(&["lint", "compose.yml"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let empty = tempfile::tempdir().expect("tmp");
+    let output = assert_cmd::Command::cargo_bin("mcpgen")
+        .expect("bin")
+        .current_dir(empty.path())
+        .arg("lint")
+        .output()
+        .expect("runs");
+    assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("nothing to lint"));
+}
+
+#[test]
+fn fix_repairs_compose_keeping_comments_and_diff_writes_nothing() {
+    let project = Project::fixture("minimal");
+    let text = "# my services\nservices:\n  app:  # the app\n    image: a:1.0\n    read_only: false # was writable\n    cap_drop:\n      - NET_RAW\n";
+    project.write("compose.yml", text);
+    let diff = project.run(&["lint", "--diff", "compose.yml"]);
+    assert_eq!(code(&diff), 1);
+    assert_eq!(project.read("compose.yml"), text);
+    insta::assert_snapshot!(stdout(&diff));
+    let fixed = project.run(&["lint", "--fix", "compose.yml", "--format", "json"]);
+    let after = project.read("compose.yml");
+    for kept in ["# my services", "# the app", "# was writable", "NET_RAW"] {
+        assert!(after.contains(kept), "{kept} lost:\n{after}");
+    }
+    let document: serde_json::Value = serde_json::from_str(&stdout(&fixed)).expect("JSON");
+    let rules: Vec<&str> = document["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    for gone in ["MCP002", "MCP003", "MCP005", "MCP022"] {
+        assert!(!rules.contains(&gone), "{gone} still there: {rules:?}");
+    }
+}

@@ -131,24 +131,14 @@ fn input(value: &Value) -> CstInputValue {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
 
     use serde_json::json;
 
     use super::*;
     use crate::install::merge::EntryChange;
-    use crate::install::paths::Os;
 
     fn env() -> Env {
-        Env {
-            os: Os::Linux,
-            home: PathBuf::from("/home/me"),
-            appdata: None,
-            userprofile: None,
-            xdg_config_home: None,
-            codex_home: None,
-            claude_config_dir: None,
-        }
+        Env::linux("/home/me")
     }
 
     fn ours(name: &str) -> Value {

@@ -128,23 +128,13 @@ fn expand_all(argv: &[String], home: &Path) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
 
     use serde_json::json;
 
     use super::*;
-    use crate::install::paths::Os;
 
     fn env() -> Env {
-        Env {
-            os: Os::Linux,
-            home: PathBuf::from("/home/me"),
-            appdata: None,
-            userprofile: None,
-            xdg_config_home: None,
-            codex_home: None,
-            claude_config_dir: None,
-        }
+        Env::linux("/home/me")
     }
 
     fn ownership(install_dir: &str) -> Ownership {

@@ -54,6 +54,20 @@ pub struct Env {
 pub const OS_OVERRIDE: &str = "MCPGEN_TARGET_OS";
 
 impl Env {
+    /// A plain Linux home at `home` and no overrides: the baseline of unit tests.
+    #[cfg(test)]
+    pub(crate) fn linux(home: &str) -> Self {
+        Self {
+            os: Os::Linux,
+            home: PathBuf::from(home),
+            appdata: None,
+            userprofile: None,
+            xdg_config_home: None,
+            codex_home: None,
+            claude_config_dir: None,
+        }
+    }
+
     /// The process's environment. An empty variable counts as unset, as the clients treat it.
     pub fn from_process() -> Result<Env, String> {
         let var = |name: &str| {

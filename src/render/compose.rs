@@ -186,8 +186,18 @@ fn quote_all(words: &[String]) -> Result<String, RenderError> {
         .map(|q| q.join(" "))
 }
 
+/// Seconds the default health test lets the server run before killing it: a second under the
+/// engine's timeout. Engines do not kill a timed-out check (Podman 4.3 does not even stop
+/// waiting for it), so a hung server would hang every check and pile up one stuck process per
+/// interval until the pids limit is reached.
+fn health_deadline_secs(server: &Server) -> u64 {
+    server.health.timeout.as_secs().saturating_sub(1).max(1)
+}
+
 /// The health test: by default an MCP handshake with the server inside its container, with
-/// stdin held open a moment so servers that stop at end of input still answer.
+/// stdin held open a moment so servers that stop at end of input still answer. The server
+/// runs in the background under a watchdog (plain POSIX sh: `timeout` is not in every image)
+/// that kills it at the deadline, so a hung server fails the check instead of hanging it.
 pub fn health_test(server: &Server) -> Result<Vec<String>, RenderError> {
     if let Some(test) = &server.health.test {
         return Ok(test.clone());
@@ -200,8 +210,11 @@ pub fn health_test(server: &Server) -> Result<Vec<String>, RenderError> {
     }
     let messages = quote_all(&HANDSHAKE.map(str::to_string))?;
     let script = format!(
-        "(printf '%s\\n' {messages}; sleep 1) | {} 2>/dev/null | grep -q '\"result\"'",
-        quote_all(&server.command)?
+        "{{ (printf '%s\\n' {messages}; sleep 1) | {} 2>/dev/null & p=$!; \
+         (sleep {}; kill -9 $p) >/dev/null 2>&1 & w=$!; wait $p; kill $w; }} 2>/dev/null \
+         | grep -q '\"result\"'",
+        quote_all(&server.command)?,
+        health_deadline_secs(server)
     );
     Ok(vec!["CMD-SHELL".to_string(), script])
 }

@@ -14,6 +14,7 @@ pub mod install;
 pub mod lint;
 pub mod model;
 pub mod render;
+pub mod runtime;
 pub mod source;
 pub mod write;
 

@@ -7,6 +7,7 @@ mod doctor;
 mod init;
 mod install;
 mod lint;
+mod probe;
 mod rules;
 mod ui;
 
@@ -96,6 +97,11 @@ enum Command {
     /// Print the man page, or write one per command with --out-dir
     #[command(after_help = completions::MAN_EXAMPLES)]
     Man(completions::ManArgs),
+    /// Start each server's shim as a client would; report the path taken, latency and tools
+    #[command(
+        after_help = "Examples:\n  mcpgen probe                      every server, strict profile\n  mcpgen probe memory --profile dev\n  mcpgen probe --format json --timeout 30s\n\nExit codes: 0 every server answered, 1 some server failed, 2 bad input."
+    )]
+    Probe(probe::Args),
 }
 
 /// Parses the command line, runs the command and returns the exit code.
@@ -125,6 +131,7 @@ pub fn main() -> i32 {
         Command::Lint(args) => lint::run(&cli, args, &mut ui),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args, &mut ui),
+        Command::Probe(args) => probe::run(&cli, args, &mut ui),
         Command::Schema => {
             let schema = config::json_schema();
             println!(

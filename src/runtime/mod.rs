@@ -1,0 +1,7 @@
+//! Run time: talking to MCP servers that are running, apart from the compile pipeline.
+//!
+//! This is the only part of mcpgen with an async runtime (tokio, which the `rmcp` SDK needs),
+//! and each entry point builds its own current-thread runtime, so `build`, `check` and `lint`
+//! never start one.
+
+pub mod probe;

@@ -655,19 +655,27 @@ mod tests {
             started.elapsed()
         );
         let pid = std::fs::read_to_string(&pid_file).unwrap();
-        // Gone, or a zombie waiting for its reaper: either way, no longer running.
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-        let state = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .next();
-        assert!(
-            matches!(state, None | Some("Z" | "X")),
-            "the background sleep survived: {stat}"
-        );
+        // Gone, or a zombie waiting for its reaper: either way, no longer running. A kill is
+        // delivered asynchronously, so give the process a moment to die.
+        let running = || {
+            let stat =
+                std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+            let state = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .next()
+                .map(str::to_string);
+            (!matches!(state.as_deref(), None | Some("Z" | "X"))).then_some(stat)
+        };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut stat = running();
+        while stat.is_some() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            stat = running();
+        }
+        assert!(stat.is_none(), "the background sleep survived: {stat:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! mcpgen compiles one declarative `mcp.toml` into a hardened MCP server stack, and lints what
 //! is not hardened. The pipeline: [`config`] (parse, validate) → [`model`] → [`lint`] →
-//! [`render`] → [`write`]; [`cli`] drives it.
+//! [`render`] → [`write`]; [`cli`] drives it. [`runtime`] (the health monitor) talks to the
+//! container engine at run time.
 
 pub mod cli;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod lint;
 pub mod model;
 pub mod render;
+pub mod runtime;
 pub mod source;
 pub mod write;
 

@@ -3,6 +3,7 @@
 mod build;
 mod check;
 mod lint;
+mod monitor;
 mod rules;
 mod ui;
 
@@ -74,6 +75,9 @@ enum Command {
     Explain(rules::ExplainArgs),
     /// Print the JSON Schema of mcp.toml (for editors: taplo, Even Better TOML)
     Schema,
+    /// Watch the stack's servers: probe them by MCP handshake, restart the unhealthy (foreground)
+    #[command(after_help = monitor::EXAMPLES)]
+    Monitor(monitor::Args),
 }
 
 /// Parses the command line, runs the command and returns the exit code.
@@ -103,6 +107,7 @@ pub fn main() -> i32 {
         Command::Lint(args) => lint::run(&cli, args, &mut ui),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args, &mut ui),
+        Command::Monitor(args) => monitor::run(&cli, args, &mut ui),
         Command::Schema => {
             let schema = config::json_schema();
             println!(

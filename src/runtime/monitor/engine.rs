@@ -96,6 +96,7 @@ impl RunState {
 #[derive(Debug, Clone)]
 pub struct Container {
     pub id: String,
+    pub stack: String,
     pub server: String,
     pub command: Vec<String>,
     pub probe: ProbeKind,
@@ -127,6 +128,8 @@ pub enum ProbeOutcome {
     EngineDown(String),
     /// The container is gone.
     Gone,
+    /// The container stopped while it was probed: its `die` event tells the rest.
+    NotRunning,
 }
 
 /// A connected engine.
@@ -336,10 +339,17 @@ impl Engine {
                 latency: started.elapsed(),
                 detail,
             },
-            Ok(Err(ProbeError::Failed(reason))) => ProbeOutcome::Failed {
-                latency: started.elapsed(),
-                reason,
-            },
+            Ok(Err(ProbeError::Failed(reason))) => {
+                let latency = started.elapsed();
+                // An exec into a container that just stopped fails too; that is the `die`
+                // event's business, not a failed probe. A paused one is still up: it counts.
+                if let Ok(Some(now)) = self.container(&container.id, &container.stack).await
+                    && !now.state.is_up()
+                {
+                    return ProbeOutcome::NotRunning;
+                }
+                ProbeOutcome::Failed { latency, reason }
+            }
             Ok(Err(ProbeError::Engine(reason))) => ProbeOutcome::EngineDown(reason),
             Ok(Err(ProbeError::Gone)) => ProbeOutcome::Gone,
             Err(_) => ProbeOutcome::Failed {
@@ -514,6 +524,7 @@ fn container_from_labels(
     };
     Some(Container {
         id,
+        stack: stack.to_string(),
         server,
         command,
         probe,

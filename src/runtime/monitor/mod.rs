@@ -172,6 +172,10 @@ async fn probe_once(settings: &Settings) -> i32 {
                 all_ok = false;
                 Line::new(Level::Warn, Event::ProbeFailed).reason("the container is gone")
             }
+            ProbeOutcome::NotRunning => {
+                all_ok = false;
+                Line::new(Level::Warn, Event::ProbeFailed).reason("the container stopped")
+            }
         };
         log.emit(&line.server(&container.server, &container.id));
     }

@@ -386,7 +386,7 @@ impl Supervisor {
                         let name = container.server.clone();
                         let line = self
                             .server_line(&name, Level::Info, Event::Started)
-                            .reason("found running again");
+                            .reason("found running again: started by a person or compose");
                         self.log.emit(&line);
                         self.apply(&name, decision);
                     }
@@ -684,7 +684,7 @@ impl Supervisor {
                     self.lost(&error);
                 }
             }
-            ProbeOutcome::Gone => {}
+            ProbeOutcome::Gone | ProbeOutcome::NotRunning => {}
         }
         let interval = self.settings.interval;
         let overdue = self

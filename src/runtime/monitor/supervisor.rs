@@ -47,9 +47,23 @@ enum Msg {
 /// The monitor's own restart of a container, while its events are still arriving.
 struct OwnRestart {
     begun: Instant,
+    /// When it began by the wall clock, in the events' unit: an older `start` is not its own.
+    begun_nano: i64,
     /// When the restart call returned.
     api_done: Option<Instant>,
     start_seen: bool,
+}
+
+/// How far the engine's clock may be behind the monitor's when it stamps the restart's events.
+const OWN_CLOCK_SKEW_NANO: i64 = 500_000_000;
+/// Events remembered to drop repeats (Podman's event stream sometimes sends one twice).
+const RECENT_EVENTS: usize = 256;
+
+fn wall_nano() -> i64 {
+    let since = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// After the restart call returned, its `start` event may still be on its way; not longer.
@@ -144,6 +158,8 @@ pub(super) struct Supervisor {
     last_event_nano: i64,
     /// Replayed events up to this time were handled before the engine went away.
     replayed_until_nano: i64,
+    /// The latest events, to drop a repeated one.
+    recent: std::collections::VecDeque<(i64, String, String)>,
     reconnect_at: Option<Instant>,
     reconnect_delay: Duration,
     lost_since: Option<Instant>,
@@ -174,6 +190,7 @@ impl Supervisor {
             generation: 0,
             last_event_nano: 0,
             replayed_until_nano: 0,
+            recent: std::collections::VecDeque::with_capacity(RECENT_EVENTS),
             reconnect_at: Some(Instant::now()),
             reconnect_delay: RECONNECT_FIRST,
             lost_since: Some(Instant::now()),
@@ -494,6 +511,7 @@ impl Supervisor {
         server.tracker.restart_begun(&policy, now);
         server.own = Some(OwnRestart {
             begun: Instant::now(),
+            begun_nano: wall_nano().saturating_sub(OWN_CLOCK_SKEW_NANO),
             api_done: None,
             start_seen: false,
         });
@@ -735,6 +753,14 @@ impl Supervisor {
         if event.time_nano > 0 && event.time_nano <= self.replayed_until_nano {
             return; // handled before the engine went away
         }
+        let key = (event.time_nano, event.id.clone(), event.action.clone());
+        if self.recent.contains(&key) {
+            return;
+        }
+        if self.recent.len() == RECENT_EVENTS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(key);
         self.last_event_nano = self.last_event_nano.max(event.time_nano);
         let Some(name) = self
             .servers
@@ -764,7 +790,7 @@ impl Supervisor {
         // The monitor's own restart produces kill/stop/restart/die/start events too.
         if let Some(own) = &mut server.own {
             if own.active() {
-                if event.action == "start" {
+                if event.action == "start" && event.time_nano >= own.begun_nano {
                     own.start_seen = true;
                     if own.api_done.is_some() {
                         server.own = None;

@@ -134,6 +134,24 @@ impl Server {
         }
     }
 
+    /// Whether a probe may start now.
+    fn can_probe(&self) -> bool {
+        !self.probing
+            && !self.own.as_ref().is_some_and(OwnRestart::in_call)
+            && self.pending_die.is_none()
+            && self.container.state.is_up()
+            && self.tracker.wants_probe()
+    }
+
+    /// When a server that failed its last probe is probed again: sooner than the interval, so
+    /// that `failures` probes confirm a hang within about three intervals.
+    fn recheck_at(&self, recheck: Duration) -> Option<Instant> {
+        if self.tracker.consecutive_failures() == 0 || !self.can_probe() {
+            return None;
+        }
+        self.probe_started.map(|at| at + recheck)
+    }
+
     /// Whether the restart policy starts the container again after an exit with `code`.
     fn engine_restarts(&self, code: Option<i64>) -> bool {
         match self.restart_policy.as_str() {
@@ -249,7 +267,24 @@ impl Supervisor {
             .servers
             .values()
             .filter_map(|s| s.pending_die.as_ref().map(|p| p.settle_at));
-        servers.chain(settles).chain(self.reconnect_at).min()
+        let recheck = self.recheck_interval();
+        let rechecks = self
+            .servers
+            .values()
+            .filter(|_| self.engine.is_some())
+            .filter_map(|s| s.recheck_at(recheck));
+        servers
+            .chain(settles)
+            .chain(rechecks)
+            .chain(self.reconnect_at)
+            .min()
+    }
+
+    /// Half an interval, but no less than a probe's timeout.
+    fn recheck_interval(&self) -> Duration {
+        (self.settings.interval / 2)
+            .max(self.settings.probe_timeout)
+            .min(self.settings.interval)
     }
 
     fn now_std() -> std::time::Instant {
@@ -474,12 +509,7 @@ impl Supervisor {
         let Some(server) = self.servers.get_mut(name) else {
             return;
         };
-        if server.probing
-            || server.own.as_ref().is_some_and(OwnRestart::in_call)
-            || server.pending_die.is_some()
-            || !server.container.state.is_up()
-            || !server.tracker.wants_probe()
-        {
+        if !server.can_probe() {
             return;
         }
         server.probing = true;
@@ -581,6 +611,17 @@ impl Supervisor {
             return;
         };
         let names: Vec<String> = self.servers.keys().cloned().collect();
+        let recheck = self.recheck_interval();
+        for name in &names {
+            if self
+                .servers
+                .get(name)
+                .and_then(|s| s.recheck_at(recheck))
+                .is_some_and(|at| at <= now)
+            {
+                self.probe(name);
+            }
+        }
         for name in &names {
             let settled = self
                 .servers
@@ -704,12 +745,15 @@ impl Supervisor {
             }
             ProbeOutcome::Gone | ProbeOutcome::NotRunning => {}
         }
-        let interval = self.settings.interval;
-        let overdue = self
-            .servers
-            .get(name)
-            .and_then(|s| s.probe_started)
-            .is_some_and(|at| at.elapsed() >= interval);
+        let (interval, recheck) = (self.settings.interval, self.recheck_interval());
+        let overdue = self.servers.get(name).is_some_and(|s| {
+            let every = if s.tracker.consecutive_failures() > 0 {
+                recheck
+            } else {
+                interval
+            };
+            s.probe_started.is_some_and(|at| at.elapsed() >= every)
+        });
         if overdue {
             self.probe(name);
         }

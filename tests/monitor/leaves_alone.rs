@@ -136,7 +136,7 @@ struct Cleanup(Vec<String>);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         for name in &self.0 {
-            let _ = docker(&["rm", "-f", "-t", "0", name]);
+            let _ = docker(&["rm", "-f", name]);
         }
     }
 }

@@ -310,7 +310,7 @@ impl Drop for Stack {
             &format!("label=dev.mcpgen.stack={}", self.name),
         ]);
         for id in stdout(&ids).lines().filter(|l| !l.is_empty()) {
-            let _ = docker(&["rm", "-f", "-t", "0", id]);
+            let _ = docker(&["rm", "-f", id]);
         }
     }
 }

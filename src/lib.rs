@@ -1,6 +1,7 @@
 //! mcpgen compiles one declarative `mcp.toml` into a hardened MCP server stack, and lints what
 //! is not hardened. The pipeline: [`config`] (parse, validate) → [`model`] → [`lint`] →
-//! [`render`] → [`write`]; [`cli`] drives it.
+//! [`render`] → [`write`]; [`cli`] drives it. [`runtime`] (the health monitor) talks to the
+//! container engine at run time.
 
 pub mod cli;
 pub mod compose;

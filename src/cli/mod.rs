@@ -8,6 +8,7 @@ mod init;
 mod install;
 mod lint;
 mod probe;
+mod monitor;
 mod rules;
 mod ui;
 
@@ -102,6 +103,9 @@ enum Command {
         after_help = "Examples:\n  mcpgen probe                      every server, strict profile\n  mcpgen probe memory --profile dev\n  mcpgen probe --format json --timeout 30s\n\nExit codes: 0 every server answered, 1 some server failed, 2 bad input."
     )]
     Probe(probe::Args),
+    /// Watch the stack's servers: probe them by MCP handshake, restart the unhealthy (foreground)
+    #[command(after_help = monitor::EXAMPLES)]
+    Monitor(monitor::Args),
 }
 
 /// Parses the command line, runs the command and returns the exit code.
@@ -132,6 +136,7 @@ pub fn main() -> i32 {
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args, &mut ui),
         Command::Probe(args) => probe::run(&cli, args, &mut ui),
+        Command::Monitor(args) => monitor::run(&cli, args, &mut ui),
         Command::Schema => {
             let schema = config::json_schema();
             println!(

@@ -1,0 +1,591 @@
+//! The container engine, through the Docker Engine API (`bollard`): the stack's containers by
+//! label, the event stream, exec probes and restarts. Docker and Podman both serve this API;
+//! where they differ (event order, restarting a paused container) it says so.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::container::LogOutput;
+use bollard::errors::Error as ApiError;
+use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
+use bollard::models::ContainerSummaryStateEnum;
+use bollard::query_parameters::{
+    EventsOptions, InspectContainerOptions, ListContainersOptions, RestartContainerOptions,
+    StartContainerOptions,
+};
+use futures_util::{Stream, StreamExt};
+use tokio::time::Instant;
+
+use super::handshake::{self, Chunk};
+use crate::render::compose::{LABEL_COMMAND, LABEL_PROBE, LABEL_SERVER, LABEL_STACK};
+
+/// Bounds every plain API call (list, inspect, ping): an engine that hangs counts as down.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Seconds a restart waits for the container to stop before killing it. The idle keeper
+/// (`sleep infinity` under `init`) stops at once; a hung process must not hold recovery up.
+const STOP_TIMEOUT_SECS: i32 = 2;
+
+/// Which engine serves the API: they order a container's events differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Docker,
+    Podman,
+}
+
+/// A failed API call.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct EngineError {
+    pub message: String,
+    /// The engine did not answer at all (as opposed to answering with an error).
+    pub unreachable: bool,
+}
+
+impl EngineError {
+    fn new(message: impl Into<String>, unreachable: bool) -> Self {
+        Self {
+            message: message.into(),
+            unreachable,
+        }
+    }
+}
+
+impl From<ApiError> for EngineError {
+    fn from(error: ApiError) -> Self {
+        let unreachable = unreachable(&error);
+        EngineError::new(error.to_string(), unreachable)
+    }
+}
+
+/// Whether an API error means the engine itself is unreachable (as opposed to the engine
+/// answering with an error about a container).
+fn unreachable(error: &ApiError) -> bool {
+    !matches!(
+        error,
+        ApiError::DockerResponseServerError { .. } | ApiError::JsonDataError { .. }
+    )
+}
+
+/// How a server is probed (the `dev.mcpgen.probe` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// An MCP handshake by exec.
+    Handshake,
+    /// Servers with secrets get them only per session: check that the command exists.
+    Exists,
+}
+
+/// The container's state, as the engine reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    Paused,
+    Restarting,
+    Stopped,
+}
+
+impl RunState {
+    /// Its main process is alive (a paused container is alive but frozen: probes fail).
+    pub fn is_up(self) -> bool {
+        matches!(self, RunState::Running | RunState::Paused)
+    }
+}
+
+/// One server's container, from its labels.
+#[derive(Debug, Clone)]
+pub struct Container {
+    pub id: String,
+    pub stack: String,
+    pub server: String,
+    pub command: Vec<String>,
+    pub probe: ProbeKind,
+    pub state: RunState,
+}
+
+/// A container event, reduced to what the supervisor reads.
+#[derive(Debug, Clone)]
+pub struct ContainerEvent {
+    pub id: String,
+    pub action: String,
+    pub attributes: HashMap<String, String>,
+    /// Nanoseconds since the epoch, by the engine's clock.
+    pub time_nano: i64,
+}
+
+/// The outcome of one probe.
+#[derive(Debug, Clone)]
+pub enum ProbeOutcome {
+    Ok {
+        latency: Duration,
+        detail: String,
+    },
+    Failed {
+        latency: Duration,
+        reason: String,
+    },
+    /// The engine did not answer: this says nothing about the server.
+    EngineDown(String),
+    /// The container is gone.
+    Gone,
+    /// The container stopped while it was probed: its `die` event tells the rest.
+    NotRunning,
+}
+
+/// A connected engine.
+#[derive(Clone)]
+pub struct Engine {
+    docker: Docker,
+    pub flavor: Flavor,
+    /// `Podman Engine 4.3.1 (API 1.41)`, for the log.
+    pub description: String,
+}
+
+async fn bounded<T>(
+    call: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout(CALL_TIMEOUT, call)
+        .await
+        .unwrap_or(Err(ApiError::RequestTimeoutError))
+}
+
+/// Podman reports a container between its `die` and its cleanup or restart as `stopped`, a
+/// state the Docker API does not have, and bollard's typed answer refuses it. The state lasts
+/// a moment: ask again, a few times.
+async fn tolerant<T, F, Fut>(mut call: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let mut attempts = 0;
+    loop {
+        match bounded(call()).await {
+            Err(ApiError::JsonDataError { .. }) if attempts < 10 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+impl Engine {
+    /// Connects through `DOCKER_HOST`, or the default socket, and agrees on an API version
+    /// (Podman 4 serves 1.41; bollard would ask for a newer one).
+    pub async fn connect() -> Result<Engine, EngineError> {
+        let docker = Docker::connect_with_defaults()?.with_timeout(CALL_TIMEOUT);
+        let docker = tokio::time::timeout(CALL_TIMEOUT, docker.negotiate_version())
+            .await
+            .map_err(|_| EngineError::new("the engine did not answer in time", true))??;
+        let version = bounded(docker.version()).await?;
+        let podman = version
+            .components
+            .iter()
+            .flatten()
+            .any(|c| c.name.to_ascii_lowercase().contains("podman"));
+        let description = format!(
+            "{} {} (API {})",
+            if podman { "Podman" } else { "Docker Engine" },
+            version.version.as_deref().unwrap_or("?"),
+            version.api_version.as_deref().unwrap_or("?"),
+        );
+        Ok(Engine {
+            docker,
+            flavor: if podman {
+                Flavor::Podman
+            } else {
+                Flavor::Docker
+            },
+            description,
+        })
+    }
+
+    pub async fn ping(&self) -> Result<(), EngineError> {
+        bounded(self.docker.ping()).await?;
+        Ok(())
+    }
+
+    /// The stack's server containers, running or not. The monitor's own container carries the
+    /// stack label but no server label, so it is never among them.
+    pub async fn containers(&self, stack: &str) -> Result<Vec<Container>, EngineError> {
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([(
+                "label".to_string(),
+                vec![format!("{LABEL_STACK}={stack}")],
+            )])),
+            ..Default::default()
+        };
+        let summaries = tolerant(|| self.docker.list_containers(Some(options.clone()))).await?;
+        Ok(summaries
+            .into_iter()
+            .filter_map(|summary| {
+                let labels = summary.labels.unwrap_or_default();
+                let state = match summary.state {
+                    Some(ContainerSummaryStateEnum::RUNNING) => RunState::Running,
+                    Some(ContainerSummaryStateEnum::PAUSED) => RunState::Paused,
+                    Some(ContainerSummaryStateEnum::RESTARTING) => RunState::Restarting,
+                    _ => RunState::Stopped,
+                };
+                container_from_labels(summary.id?, &labels, stack, state)
+            })
+            .collect())
+    }
+
+    /// One container by id, if it is one of the stack's servers.
+    pub async fn container(&self, id: &str, stack: &str) -> Result<Option<Container>, EngineError> {
+        let inspect = match tolerant(|| {
+            self.docker
+                .inspect_container(id, None::<InspectContainerOptions>)
+        })
+        .await
+        {
+            Ok(inspect) => inspect,
+            Err(ApiError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        let labels = inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.clone())
+            .unwrap_or_default();
+        let state = inspect.state.as_ref();
+        let flag = |f: Option<bool>| f.unwrap_or(false);
+        let state = if state.is_some_and(|s| flag(s.paused)) {
+            RunState::Paused
+        } else if state.is_some_and(|s| flag(s.restarting)) {
+            RunState::Restarting
+        } else if state.is_some_and(|s| flag(s.running)) {
+            RunState::Running
+        } else {
+            RunState::Stopped
+        };
+        Ok(container_from_labels(
+            inspect.id.unwrap_or_else(|| id.to_string()),
+            &labels,
+            stack,
+            state,
+        ))
+    }
+
+    /// The container's restart policy: `no`, `always`, `unless-stopped` or `on-failure`.
+    pub async fn restart_policy(&self, id: &str) -> Result<String, EngineError> {
+        let inspect = tolerant(|| {
+            self.docker
+                .inspect_container(id, None::<InspectContainerOptions>)
+        })
+        .await?;
+        Ok(inspect
+            .host_config
+            .and_then(|h| h.restart_policy)
+            .and_then(|p| p.name)
+            .map(|n| n.to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "no".to_string()))
+    }
+
+    /// The stack's container events from now on, or replayed from `since_secs` (after a
+    /// reconnection, so a crash while the engine was away is still seen).
+    pub fn events(
+        &self,
+        stack: &str,
+        since_secs: Option<i64>,
+    ) -> impl Stream<Item = Result<ContainerEvent, EngineError>> + use<> {
+        let options = EventsOptions {
+            since: since_secs.map(|s| s.to_string()),
+            until: None,
+            filters: Some(HashMap::from([
+                ("type".to_string(), vec!["container".to_string()]),
+                ("label".to_string(), vec![format!("{LABEL_STACK}={stack}")]),
+            ])),
+        };
+        self.docker
+            .events(Some(options))
+            .filter_map(|item| async move {
+                match item {
+                    Err(error) => Some(Err(EngineError::from(error))),
+                    Ok(message) => {
+                        let actor = message.actor?;
+                        Some(Ok(ContainerEvent {
+                            id: actor.id?,
+                            action: message.action?,
+                            attributes: actor.attributes.unwrap_or_default(),
+                            time_nano: message
+                                .time_nano
+                                .or_else(|| message.time.map(|t| t.saturating_mul(1_000_000_000)))
+                                .unwrap_or(0),
+                        }))
+                    }
+                }
+            })
+    }
+
+    /// Probes a server's container within `timeout`.
+    pub async fn probe(&self, container: &Container, timeout: Duration) -> ProbeOutcome {
+        let started = Instant::now();
+        let attempt = async {
+            match container.probe {
+                ProbeKind::Handshake => self.handshake(container, timeout).await,
+                ProbeKind::Exists => self.command_exists(container).await,
+            }
+        };
+        // On timeout the exec's future is dropped, which closes its connection and so the
+        // server's stdin; the API has no way to kill an exec. A server that ignores the end
+        // of its input lingers until the restart that repeated failures bring.
+        match tokio::time::timeout(timeout, attempt).await {
+            Ok(Ok(detail)) => ProbeOutcome::Ok {
+                latency: started.elapsed(),
+                detail,
+            },
+            Ok(Err(ProbeError::Failed(reason))) => {
+                let latency = started.elapsed();
+                // An exec into a container that just stopped fails too; that is the `die`
+                // event's business, not a failed probe. A paused one is still up: it counts.
+                if let Ok(Some(now)) = self.container(&container.id, &container.stack).await
+                    && !now.state.is_up()
+                {
+                    return ProbeOutcome::NotRunning;
+                }
+                ProbeOutcome::Failed { latency, reason }
+            }
+            Ok(Err(ProbeError::Engine(reason))) => ProbeOutcome::EngineDown(reason),
+            Ok(Err(ProbeError::Gone)) => ProbeOutcome::Gone,
+            Err(_) => ProbeOutcome::Failed {
+                latency: started.elapsed(),
+                reason: format!(
+                    "no answer within {}",
+                    crate::model::units::format_duration(timeout)
+                ),
+            },
+        }
+    }
+
+    async fn exec(
+        &self,
+        container: &Container,
+        cmd: Vec<String>,
+        stdin: bool,
+    ) -> Result<(String, StartExecResults), ProbeError> {
+        let options = CreateExecOptions {
+            attach_stdin: Some(stdin),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            cmd: Some(cmd),
+            ..Default::default()
+        };
+        let exec = self
+            .docker
+            .create_exec(&container.id, options)
+            .await
+            .map_err(ProbeError::from_api)?;
+        let started = self
+            .docker
+            .start_exec(
+                &exec.id,
+                Some(StartExecOptions {
+                    detach: false,
+                    tty: false,
+                    output_capacity: None,
+                }),
+            )
+            .await
+            .map_err(ProbeError::from_api)?;
+        Ok((exec.id, started))
+    }
+
+    async fn handshake(
+        &self,
+        container: &Container,
+        timeout: Duration,
+    ) -> Result<String, ProbeError> {
+        if container.command.is_empty() {
+            return Err(ProbeError::Failed(format!(
+                "the `{LABEL_COMMAND}` label holds no command"
+            )));
+        }
+        let (_, started) = self
+            .exec(container, container.command.clone(), true)
+            .await?;
+        let StartExecResults::Attached { output, input } = started else {
+            return Err(ProbeError::Failed("the exec did not attach".to_string()));
+        };
+        let chunks = output.filter_map(|item| async move {
+            match item {
+                Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
+                    Some(Ok(Chunk::Stdout(message.to_vec())))
+                }
+                Ok(LogOutput::StdErr { message }) => Some(Ok(Chunk::Stderr(message.to_vec()))),
+                Ok(LogOutput::StdIn { .. }) => None,
+                Err(error) => Some(Err(error.to_string())),
+            }
+        });
+        // Servers of the earlier protocols may ignore `server/discover` altogether; leave most
+        // of the timeout for `initialize`.
+        let discover_wait = (timeout / 4).min(Duration::from_secs(1));
+        let answer = handshake::handshake(input, Box::pin(chunks), discover_wait)
+            .await
+            .map_err(|failure| ProbeError::Failed(failure.to_string()))?;
+        Ok(match answer.server {
+            Some(name) => format!("{name}, protocol {}", answer.protocol),
+            None => format!("protocol {}", answer.protocol),
+        })
+    }
+
+    /// For servers that only get their secrets in a session: the command is there to start.
+    async fn command_exists(&self, container: &Container) -> Result<String, ProbeError> {
+        let Some(program) = container.command.first() else {
+            return Err(ProbeError::Failed(format!(
+                "the `{LABEL_COMMAND}` label holds no command"
+            )));
+        };
+        let cmd = vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            "command -v -- \"$1\" >/dev/null 2>&1".to_string(),
+            "sh".to_string(),
+            program.clone(),
+        ];
+        let (exec_id, started) = self.exec(container, cmd, false).await?;
+        if let StartExecResults::Attached { mut output, .. } = started {
+            while output.next().await.is_some() {}
+        }
+        let inspect = self
+            .docker
+            .inspect_exec(&exec_id)
+            .await
+            .map_err(ProbeError::from_api)?;
+        match inspect.exit_code {
+            Some(0) => Ok(format!("`{program}` is present")),
+            code => Err(ProbeError::Failed(format!(
+                "`{program}` is not in the container (`command -v` exit {})",
+                code.map_or_else(|| "unknown".to_string(), |c| c.to_string())
+            ))),
+        }
+    }
+
+    /// Restarts a server's container, after checking that it belongs to `stack`. Podman
+    /// refuses to restart a paused container, so a frozen one is unpaused first.
+    pub async fn restart(&self, id: &str, stack: &str) -> Result<(), EngineError> {
+        let Some(container) = self.container(id, stack).await? else {
+            return Err(EngineError::new(
+                format!("container {id} is gone or not a server of stack `{stack}`"),
+                false,
+            ));
+        };
+        if container.state == RunState::Paused {
+            bounded(self.docker.unpause_container(id)).await?;
+        }
+        // Stopping waits up to the stop timeout: bound the call by that as well.
+        let limit = CALL_TIMEOUT + Duration::from_secs(STOP_TIMEOUT_SECS.unsigned_abs().into());
+        let call = async {
+            if container.state == RunState::Stopped {
+                self.docker
+                    .start_container(id, None::<StartContainerOptions>)
+                    .await
+            } else {
+                self.docker
+                    .restart_container(
+                        id,
+                        Some(RestartContainerOptions {
+                            t: Some(STOP_TIMEOUT_SECS),
+                            signal: None,
+                        }),
+                    )
+                    .await
+            }
+        };
+        tokio::time::timeout(limit, call)
+            .await
+            .map_err(|_| EngineError::new("the restart did not finish in time", false))??;
+        Ok(())
+    }
+}
+
+/// Reads a server container's labels; `None` for anything that is not a server of `stack`.
+fn container_from_labels(
+    id: String,
+    labels: &HashMap<String, String>,
+    stack: &str,
+    state: RunState,
+) -> Option<Container> {
+    if labels.get(LABEL_STACK).map(String::as_str) != Some(stack) {
+        return None;
+    }
+    let server = labels.get(LABEL_SERVER)?.clone();
+    let command = labels
+        .get(LABEL_COMMAND)
+        .and_then(|json| serde_json::from_str::<Vec<String>>(json).ok())
+        .unwrap_or_default();
+    let probe = match labels.get(LABEL_PROBE).map(String::as_str) {
+        Some("exists") => ProbeKind::Exists,
+        _ => ProbeKind::Handshake,
+    };
+    Some(Container {
+        id,
+        stack: stack.to_string(),
+        server,
+        command,
+        probe,
+        state,
+    })
+}
+
+enum ProbeError {
+    Failed(String),
+    Engine(String),
+    Gone,
+}
+
+impl ProbeError {
+    fn from_api(error: ApiError) -> Self {
+        match error {
+            ApiError::DockerResponseServerError {
+                status_code: 404, ..
+            } => ProbeError::Gone,
+            ApiError::DockerResponseServerError { message, .. } => ProbeError::Failed(message),
+            other if unreachable(&other) => ProbeError::Engine(other.to_string()),
+            other => ProbeError::Failed(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_a_server_from_its_labels() {
+        let found = container_from_labels(
+            "abc".to_string(),
+            &labels(&[
+                (LABEL_STACK, "mcp"),
+                (LABEL_SERVER, "github"),
+                (LABEL_COMMAND, r#"["/server/github-mcp-server","stdio"]"#),
+                (LABEL_PROBE, "exists"),
+            ]),
+            "mcp",
+            RunState::Running,
+        )
+        .unwrap();
+        assert_eq!(found.server, "github");
+        assert_eq!(found.command, ["/server/github-mcp-server", "stdio"]);
+        assert_eq!(found.probe, ProbeKind::Exists);
+    }
+
+    #[test]
+    fn ignores_other_stacks_and_the_monitor_itself() {
+        let other = labels(&[(LABEL_STACK, "other"), (LABEL_SERVER, "memory")]);
+        assert!(container_from_labels("a".into(), &other, "mcp", RunState::Running).is_none());
+        let monitor = labels(&[(LABEL_STACK, "mcp")]);
+        assert!(container_from_labels("b".into(), &monitor, "mcp", RunState::Running).is_none());
+    }
+}

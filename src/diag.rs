@@ -127,18 +127,36 @@ impl<'a> HumanRenderer<'a> {
         files.dedup();
         for file in files {
             let source = self.sources.get(file);
-            let mut snippet =
-                Snippet::source(source.text.as_str()).path(source.display_path.as_str());
-            for label in diagnostic.labels.iter().filter(|l| l.span.file == file) {
+            let labels: Vec<&Label> = diagnostic
+                .labels
+                .iter()
+                .filter(|l| l.span.file == file)
+                .collect();
+            // Only the lines the labels touch go to the renderer: handing it the whole file for
+            // each of thousands of findings would make output quadratic in the file's size.
+            let first = labels
+                .iter()
+                .map(|l| source.line_index(l.span.range.start))
+                .min()
+                .unwrap_or(0);
+            let last = labels
+                .iter()
+                .map(|l| source.line_index(l.span.range.end))
+                .max()
+                .unwrap_or(0);
+            let window = source.lines_range(first, last);
+            let mut snippet = Snippet::source(&source.text[window.clone()])
+                .line_start(first + 1)
+                .path(source.display_path.as_str());
+            for label in labels {
                 let kind = if label.primary {
                     AnnotationKind::Primary
                 } else {
                     AnnotationKind::Context
                 };
-                snippet = snippet.annotation(
-                    kind.span(label.span.range.clone())
-                        .label(label.message.as_str()),
-                );
+                let start = label.span.range.start.clamp(window.start, window.end) - window.start;
+                let end = label.span.range.end.clamp(window.start, window.end) - window.start;
+                snippet = snippet.annotation(kind.span(start..end).label(label.message.as_str()));
             }
             group = group.element(snippet);
         }

@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Index of a file in a [`Sources`] store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,6 +34,31 @@ pub struct SourceFile {
     pub display_path: String,
     pub path: PathBuf,
     pub text: String,
+    /// Byte offset of each line's start, built on first use: a file with thousands of
+    /// findings must not be rescanned from the top for each one.
+    line_starts: OnceLock<Vec<usize>>,
+}
+
+impl SourceFile {
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
+    }
+
+    /// The 0-based index of the line holding byte `offset`.
+    pub fn line_index(&self, offset: usize) -> usize {
+        self.line_starts().partition_point(|&start| start <= offset) - 1
+    }
+
+    /// The byte range of lines `first..=last` (0-based), including the last line's newline.
+    pub fn lines_range(&self, first: usize, last: usize) -> Range<usize> {
+        let starts = self.line_starts();
+        let end = starts.get(last + 1).copied().unwrap_or(self.text.len());
+        starts[first.min(starts.len() - 1)]..end
+    }
 }
 
 /// Line and column, both 1-based; the column counts characters, not bytes.
@@ -54,6 +80,7 @@ impl Sources {
             display_path: display_path(path),
             path: path.to_path_buf(),
             text,
+            line_starts: OnceLock::new(),
         });
         FileId(self.files.len() - 1)
     }
@@ -63,14 +90,14 @@ impl Sources {
     }
 
     pub fn line_col(&self, span: &Span) -> LineCol {
-        let text = &self.get(span.file).text;
-        let offset = span.range.start.min(text.len());
-        let before = &text[..floor_char_boundary(text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let file = self.get(span.file);
+        let text = &file.text;
+        let offset = floor_char_boundary(text, span.range.start.min(text.len()));
+        let line = file.line_index(offset);
+        let line_start = file.lines_range(line, line).start;
         LineCol {
-            line,
-            column: before[line_start..].chars().count() + 1,
+            line: line + 1,
+            column: text[line_start..offset].chars().count() + 1,
         }
     }
 }

@@ -297,5 +297,6 @@ fn emit(format: Format, ui: &Ui, findings: &[Finding]) {
         Format::Sarif => output::sarif::render(ui.sources(), findings),
         Format::Github => output::github::render(ui.sources(), findings),
     };
-    let _ = anstream::stdout().write_all(document.as_bytes());
+    // Machine formats carry no colour: written as they are, without anstream's scan for escapes.
+    let _ = std::io::stdout().lock().write_all(document.as_bytes());
 }

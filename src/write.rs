@@ -89,6 +89,9 @@ pub fn apply(
         }
     }
     let mut backups = Vec::new();
+    let by_path: std::collections::HashMap<&str, &Artifact> =
+        artifacts.iter().map(|a| (a.path.as_str(), a)).collect();
+    let mut writes = Vec::new();
     for change in changes {
         let path = out_dir.join(&change.path);
         if change.conflict.is_some() {
@@ -99,13 +102,46 @@ pub fn apply(
                 fs::remove_file(&path).map_err(Error::io("remove", &path))?;
             }
             Change::Create | Change::Update { .. } => {
-                if let Some(artifact) = artifacts.iter().find(|a| a.path == change.path) {
-                    write_atomic(&path, artifact.contents.as_bytes(), artifact.executable)?;
+                if let Some(artifact) = by_path.get(change.path.as_str()) {
+                    writes.push((path, *artifact));
                 }
             }
         }
     }
+    write_all(&writes)?;
     Ok(backups)
+}
+
+/// Writes files on every core: a large stack is a thousand small files, and creating each is
+/// kernel time that parallelizes well.
+fn write_all(writes: &[(PathBuf, &Artifact)]) -> Result<(), Error> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8);
+    let chunk = writes.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = writes
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().try_for_each(|(path, artifact)| {
+                        write_atomic(path, artifact.contents.as_bytes(), artifact.executable)
+                    })
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker.join().unwrap_or_else(|_| {
+                    Err(Error::io("write", "generated files")(
+                        std::io::Error::other("a writer thread panicked"),
+                    ))
+                })
+            })
+            .collect::<Result<Vec<()>, Error>>()
+            .map(drop)
+    })
 }
 
 fn conflicts(changes: &[PlannedChange], kind: Stamp) -> Vec<String> {

@@ -7,8 +7,8 @@ mod doctor;
 mod init;
 mod install;
 mod lint;
-mod probe;
 mod monitor;
+mod probe;
 mod rules;
 mod ui;
 

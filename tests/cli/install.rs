@@ -8,18 +8,7 @@ use serde_json::Value;
 
 use crate::support::{Project, code, fixtures, stderr, stdout};
 
-pub(crate) const CLIENTS: &[&str] = &[
-    "claude-desktop",
-    "claude-code",
-    "cursor",
-    "vscode",
-    "windsurf",
-    "codex",
-    "gemini-cli",
-    "zed",
-    "cline",
-    "continue",
-];
+pub(crate) const CLIENTS: &[&str] = mcpgen::config::validate::CLIENT_TARGETS;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Os {

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::RenderError;
 use super::header::{HeaderStyle, header_text, stamp};
+use super::shim::{quote, quote_all};
 use crate::model::units::format_duration;
 use crate::model::{Server, Stack, Tmpfs};
 
@@ -171,20 +172,6 @@ const HANDSHAKE: [&str; 2] = [
     r#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}"#,
     r#"{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"mcpgen-healthcheck","version":"1"}}}"#,
 ];
-
-fn quote(word: &str) -> Result<String, RenderError> {
-    shlex::try_quote(word)
-        .map(|q| q.into_owned())
-        .map_err(|_| RenderError::Nul(word.escape_debug().to_string()))
-}
-
-fn quote_all(words: &[String]) -> Result<String, RenderError> {
-    words
-        .iter()
-        .map(|w| quote(w))
-        .collect::<Result<Vec<_>, _>>()
-        .map(|q| q.join(" "))
-}
 
 /// Seconds the default health test lets the server run before killing it: a second under the
 /// engine's timeout. Engines do not kill a timed-out check (Podman 4.3 does not even stop

@@ -91,6 +91,11 @@ pub fn quote_home(word: &str) -> Result<String, RenderError> {
     }
 }
 
+/// Words for `/bin/sh` (compose health tests), each quoted by [`quote`], space-separated.
+pub fn quote_all(words: &[String]) -> Result<String, RenderError> {
+    join_with(words, quote)
+}
+
 fn join_with(
     words: &[String],
     quote_one: fn(&str) -> Result<String, RenderError>,

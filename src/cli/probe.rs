@@ -84,7 +84,6 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         .map_err(Error::io("resolve the output directory", config.out_dir()))?;
     let options = Options {
         timeout: args.timeout,
-        ..Options::default()
     };
     // A missing shim is reported like any failed server, without starting anything.
     let mut reports: Vec<Option<Report>> = Vec::new();
@@ -105,9 +104,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         "probing {} server(s) under profile `{profile}`",
         targets.len()
     ));
-    let mut probed = probe::probe_all(&targets, options)
-        .map_err(Error::io("start the probe's runtime", &out_dir))?
-        .into_iter();
+    let mut probed = probe::probe_all(&targets, options).into_iter();
     let reports: Vec<Report> = reports
         .into_iter()
         .filter_map(|slot| slot.or_else(|| probed.next()))

@@ -643,7 +643,7 @@ fn the_generated_compose_file_lints_as_its_mcp_toml() {
         &no_env,
     )
     .unwrap();
-    assert_eq!(project.services.len(), 5);
+    assert_eq!(project.services.len(), 6);
     assert!(project.notes.is_empty(), "{:?}", project.notes);
     let verdict = |findings: &[crate::lint::Finding]| -> Vec<String> {
         let mut found: Vec<String> = crate::lint::active(findings)

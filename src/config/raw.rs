@@ -92,8 +92,9 @@ macro_rules! with_hardening_fields {
             pub health: Option<RawHealth>,
             /// Whether a profile that allows fallback may run this server's `local` command.
             pub fallback: Option<RawFallback>,
-            /// The container's idle process; MCP sessions are started beside it by `docker exec`.
-            pub keepalive: Option<Vec<String>>,
+            /// Client sessions that may run at once (each is a server process in the one
+            /// container, sharing its limits); one more is answered "busy". Default 8.
+            pub max_sessions: Option<i64>,
             pub logging: Option<RawLogging>,
             $($(#[$fattr])* pub $field: $ty,)*
         }
@@ -207,7 +208,8 @@ pub struct RawMonitor {
     /// Restarts allowed within `window`; past that the server is marked failed.
     pub max_restarts: Option<i64>,
     pub window: Option<String>,
-    /// The monitor's image (built from mcpgen's Dockerfile).
+    /// mcpgen's own image (built from its Dockerfile): the monitor runs it, and every server
+    /// container gets its helper (idle process, health check, session gate) from it.
     pub image: Option<String>,
 }
 

@@ -32,6 +32,16 @@ pub const CLIENT_TARGETS: &[&str] = &[
 /// Docker refuses containers with less memory than this.
 const MIN_MEMORY: ByteSize = ByteSize(6 << 20);
 
+/// Client sessions per server container, unless `max_sessions` says otherwise or the limits
+/// hold fewer.
+const DEFAULT_MAX_SESSIONS: u32 = 8;
+/// What a typical session's server process takes (a Node.js server: about 60 MB), for the
+/// session cap derived from the limits when `max_sessions` is not set.
+const TYPICAL_SESSION_MEMORY: u64 = 64 << 20;
+/// The least memory a session's server process may be given when `max_sessions` is set.
+const MIN_SESSION_MEMORY: u64 = 32 << 20;
+/// The least pids a session's server process is given (a Node.js server runs about 11 threads).
+const MIN_SESSION_PIDS: u64 = 12;
 const DEFAULT_MONITOR_IMAGE: &str = concat!("localhost/mcpgen:", env!("CARGO_PKG_VERSION"));
 
 struct Validator<'a> {
@@ -185,8 +195,8 @@ impl Validator<'_> {
         self.tmpfs(no_own, None, defaults.tmpfs.as_ref());
         self.health(no_own, None, defaults.health.as_ref());
         self.logging(no_own, None, defaults.logging.as_ref());
-        if let Some(keepalive) = &defaults.keepalive {
-            self.argv("/defaults/keepalive", keepalive, "keepalive");
+        if let Some(max) = defaults.max_sessions {
+            self.count("/defaults/max_sessions", Some(max), DEFAULT_MAX_SESSIONS, 1);
         }
         if let Some(user) = &defaults.user {
             self.user("/defaults/user", user);
@@ -433,22 +443,25 @@ impl Validator<'_> {
         }
         // A field set on the server wins; otherwise the default; otherwise mcpgen's own default.
         let field_at = |field: &str| format!("{at}/{field}");
-        let keepalive = raw
-            .keepalive
-            .clone()
-            .or_else(|| defaults.keepalive.clone())
-            .unwrap_or_else(|| vec!["sleep".to_string(), "infinity".to_string()]);
-        let keepalive_at = if raw.keepalive.is_some() {
-            field_at("keepalive")
+        let max_sessions_at = if raw.max_sessions.is_some() {
+            field_at("max_sessions")
         } else {
-            "/defaults/keepalive".to_string()
+            "/defaults/max_sessions".to_string()
         };
-        self.argv(&keepalive_at, &keepalive, "keepalive");
+        let explicit_sessions = raw.max_sessions.or(defaults.max_sessions);
 
         let env = self.env_values(&format!("{at}/env"), &raw.env);
         let local_env = self.env_values(&format!("{at}/local_env"), &raw.local_env);
         let secrets = self.secrets(&at, raw);
         let limits = self.limits(&at, raw.limits.as_ref(), defaults.limits.as_ref());
+        let max_sessions = match explicit_sessions {
+            Some(max) => {
+                let max = self.count(&max_sessions_at, Some(max), DEFAULT_MAX_SESSIONS, 1);
+                self.session_capacity(&at, &limits, max, raw.limits.as_ref());
+                max
+            }
+            None => derived_sessions(&limits),
+        };
         let tmpfs = self.tmpfs(&at, raw.tmpfs.as_ref(), defaults.tmpfs.as_ref());
         let health = self.health(&at, raw.health.as_ref(), defaults.health.as_ref());
         let logging = self.logging(&at, raw.logging.as_ref(), defaults.logging.as_ref());
@@ -558,7 +571,7 @@ impl Validator<'_> {
             description: raw.description.clone(),
             image: raw.image.clone(),
             command: raw.command.clone(),
-            keepalive,
+            max_sessions,
             local: raw.local.clone(),
             local_env,
             env,
@@ -644,6 +657,57 @@ impl Validator<'_> {
             });
         }
         secrets
+    }
+
+    /// Sessions share the container's limits: each (and the health check's own server
+    /// process) must get a share a server can run in, or a busy stack kills its neighbours.
+    fn session_capacity(
+        &mut self,
+        at: &str,
+        limits: &Limits,
+        max_sessions: u32,
+        own: Option<&RawLimits>,
+    ) {
+        let processes = u64::from(max_sessions) + 1;
+        let limits_at = |set: bool| {
+            if set {
+                format!("{at}/limits")
+            } else {
+                "/defaults/limits".to_string()
+            }
+        };
+        if let Some(memory) = limits.memory
+            && memory.0 / processes < MIN_SESSION_MEMORY
+        {
+            let needed = crate::model::ByteSize(MIN_SESSION_MEMORY * processes);
+            self.bad(
+                &format!(
+                    "{}/memory",
+                    limits_at(own.is_some_and(|l| l.memory.is_some()))
+                ),
+                "memory",
+                memory.to_string(),
+                format!(
+                    "too small for max_sessions = {max_sessions}: each session and the health \
+                     check need at least {}; raise it to {needed} or lower max_sessions",
+                    crate::model::ByteSize(MIN_SESSION_MEMORY)
+                ),
+            );
+        }
+        if let Some(pids) = limits.pids
+            && u64::try_from(pids).unwrap_or(0) < MIN_SESSION_PIDS * processes + 2
+        {
+            self.bad(
+                &format!("{}/pids", limits_at(own.is_some_and(|l| l.pids.is_some()))),
+                "pids",
+                pids.to_string(),
+                format!(
+                    "too small for max_sessions = {max_sessions}: each session and the health \
+                     check need {MIN_SESSION_PIDS} processes; raise it to {} or lower max_sessions",
+                    MIN_SESSION_PIDS * processes + 2
+                ),
+            );
+        }
     }
 
     fn limits(
@@ -820,6 +884,19 @@ pub fn valid_server_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The sessions the container's limits hold at a typical server's size (the health check's
+/// server process takes one share), at most [`DEFAULT_MAX_SESSIONS`], at least one.
+fn derived_sessions(limits: &Limits) -> u32 {
+    let by_memory = limits.memory.map_or(u64::MAX, |m| {
+        (m.0 / TYPICAL_SESSION_MEMORY).saturating_sub(1)
+    });
+    let by_pids = limits.pids.map_or(u64::MAX, |p| {
+        (u64::try_from(p).unwrap_or(0).saturating_sub(2) / MIN_SESSION_PIDS).saturating_sub(1)
+    });
+    let fits = by_memory.min(by_pids).min(u64::from(DEFAULT_MAX_SESSIONS));
+    u32::try_from(fits).unwrap_or(DEFAULT_MAX_SESSIONS).max(1)
 }
 
 fn fallback(raw: RawFallback) -> Fallback {

@@ -1,6 +1,7 @@
 //! The resolved stack: defaults, profiles and per-server overrides merged. Renderers read only
 //! this; where a value came from is answered by [`crate::config::Origins`], not stored here.
 
+pub mod contract;
 pub mod units;
 
 use std::time::Duration;
@@ -153,7 +154,8 @@ pub struct Server {
     pub description: Option<String>,
     pub image: String,
     pub command: Vec<String>,
-    pub keepalive: Vec<String>,
+    /// Client sessions that may run at once in the container; one more is answered "busy".
+    pub max_sessions: u32,
     pub local: Option<Vec<String>>,
     pub local_env: Vec<(String, String)>,
     pub env: Vec<(String, String)>,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::RenderError;
 use super::header::{HeaderStyle, header_text, stamp};
-use super::shim::{quote, quote_all};
+use crate::model::contract::{HELPER_MOUNT, HELPER_PATH, HELPER_SERVICE, helper_volume};
 use crate::model::units::format_duration;
 use crate::model::{Server, Stack, Tmpfs};
 
@@ -25,6 +25,12 @@ pub const LABEL_PROBE: &str = "dev.mcpgen.probe";
 pub const EGRESS_ALLOW_REASON: &str = "egress = true in mcp.toml: the server needs the internet";
 pub const MONITOR_IMAGE_REASON: &str =
     "built locally from mcpgen's Dockerfile: it has no registry digest";
+pub const HELPER_ONE_SHOT_REASON: &str =
+    "a one-shot that only fills the helper volume from mcpgen's image, then exits";
+pub const HELPER_CHOWN_REASON: &str = "a one-shot that gives the stack's new named volumes to their servers' users, \
+     then exits: no network, read-only, CAP_CHOWN alone";
+/// Where the one-shot mounts each named volume it prepares.
+const PREPARE_DIR: &str = "/volumes";
 pub const MONITOR_ALLOW_REASON: &str = "the monitor restarts unhealthy servers through the engine API; \
      it has no network, no capabilities and a read-only root filesystem";
 
@@ -40,12 +46,20 @@ struct ComposeFile {
 #[derive(Serialize)]
 struct Service {
     image: String,
-    container_name: String,
-    command: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entrypoint: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    depends_on: BTreeMap<&'static str, DependsOn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     group_add: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cap_add: Vec<String>,
     read_only: bool,
     cap_drop: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -56,6 +70,7 @@ struct Service {
     environment: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     volumes: Vec<VolumeMount>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     tmpfs: Vec<String>,
     deploy: Deploy,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,6 +92,19 @@ struct VolumeMount {
     source: String,
     target: String,
     read_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    volume: Option<VolumeOptions>,
+}
+
+#[derive(Serialize)]
+struct VolumeOptions {
+    /// Never fill mcpgen's helper volume from a server's image.
+    nocopy: bool,
+}
+
+#[derive(Serialize)]
+struct DependsOn {
+    condition: &'static str,
 }
 
 #[derive(Serialize)]
@@ -141,9 +169,11 @@ pub fn escape_dollars(text: &str) -> String {
     text.replace('$', "$$")
 }
 
-/// Mount options of a tmpfs; always noexec, nosuid and nodev, and always sized.
+/// Mount options of a tmpfs; always noexec, nosuid and nodev, and always sized. `mode=1777`
+/// because Podman gives a tmpfs the mode of the image's directory, which a non-root user
+/// often cannot write.
 pub fn tmpfs_options(tmpfs: &Tmpfs) -> String {
-    format!("rw,noexec,nosuid,nodev,size={}", tmpfs.size)
+    format!("rw,noexec,nosuid,nodev,size={},mode=1777", tmpfs.size)
 }
 
 /// Podman's `read_only` quietly adds writable, exec-allowed tmpfs mounts at `/run` and
@@ -166,44 +196,36 @@ fn tmpfs_mounts(declared: &[Tmpfs]) -> Vec<String> {
         .collect()
 }
 
-/// The handshake the default healthcheck sends: `server/discover` for protocol 2026-07-28
-/// servers, then `initialize` for every earlier one; either answering with a result passes.
-const HANDSHAKE: [&str; 2] = [
-    r#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}"#,
-    r#"{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"mcpgen-healthcheck","version":"1"}}}"#,
-];
-
-/// Seconds the default health test lets the server run before killing it: a second under the
-/// engine's timeout. Engines do not kill a timed-out check (Podman 4.3 does not even stop
-/// waiting for it), so a hung server would hang every check and pile up one stuck process per
-/// interval until the pids limit is reached.
-fn health_deadline_secs(server: &Server) -> u64 {
-    server.health.timeout.as_secs().saturating_sub(1).max(1)
+/// The deadline the helper keeps: a second under the engine's timeout, because engines do not
+/// kill a timed-out check (Podman 4.3 does not even stop waiting for it), and a check that
+/// outlived its timeout would pile up one stuck server process per interval.
+fn health_deadline(server: &Server) -> String {
+    let seconds = server.health.timeout.as_secs().saturating_sub(1).max(1);
+    format!("{seconds}s")
 }
 
-/// The health test: by default an MCP handshake with the server inside its container, with
-/// stdin held open a moment so servers that stop at end of input still answer. The server
-/// runs in the background under a watchdog (plain POSIX sh: `timeout` is not in every image)
-/// that kills it at the deadline, so a hung server fails the check instead of hanging it.
-pub fn health_test(server: &Server) -> Result<Vec<String>, RenderError> {
+/// The health test, in exec form so it needs nothing from the image: mcpgen's helper runs the
+/// MCP handshake for the server's protocol era and lists its tools. A server with secrets gets
+/// them only per session, never in the container's environment, so a handshake would fail by
+/// design: for it the helper checks that the command is there to be started.
+pub fn health_test(server: &Server) -> Vec<String> {
     if let Some(test) = &server.health.test {
-        return Ok(test.clone());
+        return test.clone();
     }
-    if !server.secrets.is_empty() {
-        // Secrets reach a server only per session, never the container's own environment, so
-        // a handshake here would fail by design: check the server is there to be started.
-        let script = format!("command -v {} >/dev/null", quote(&server.command[0])?);
-        return Ok(vec!["CMD-SHELL".to_string(), script]);
+    let mut test = vec![
+        "CMD".to_string(),
+        HELPER_PATH.to_string(),
+        "health".to_string(),
+    ];
+    if server.secrets.is_empty() {
+        test.extend(["--timeout".to_string(), health_deadline(server)]);
+        test.push("--".to_string());
+        test.extend(server.command.iter().cloned());
+    } else {
+        test.extend(["--exists".to_string(), "--".to_string()]);
+        test.push(server.command[0].clone());
     }
-    let messages = quote_all(&HANDSHAKE.map(str::to_string))?;
-    let script = format!(
-        "{{ (printf '%s\\n' {messages}; sleep 1) | {} 2>/dev/null & p=$!; \
-         (sleep {}; kill -9 $p) >/dev/null 2>&1 & w=$!; wait $p; kill $w; }} 2>/dev/null \
-         | grep -q '\"result\"'",
-        quote_all(&server.command)?,
-        health_deadline_secs(server)
-    );
-    Ok(vec!["CMD-SHELL".to_string(), script])
+    test
 }
 
 fn labels(stack: &Stack, server: Option<&str>) -> BTreeMap<&'static str, String> {
@@ -270,17 +292,26 @@ fn server_service(stack: &Stack, server: &Server) -> Result<Service, RenderError
             source: escape_dollars(&mount.source),
             target: mount.target.clone(),
             read_only: mount.read_only,
+            volume: None,
         })
         .chain(server.volumes.iter().map(|volume| VolumeMount {
             kind: "volume",
             source: volume.name.clone(),
             target: volume.target.clone(),
             read_only: volume.read_only,
+            volume: None,
         }))
+        .chain([VolumeMount {
+            kind: "volume",
+            source: helper_volume(),
+            target: HELPER_MOUNT.to_string(),
+            read_only: true,
+            volume: Some(VolumeOptions { nocopy: true }),
+        }])
         .collect();
     let healthcheck = if server.health.enabled {
         Some(Healthcheck {
-            test: health_test(server)?
+            test: health_test(server)
                 .iter()
                 .map(|s| escape_dollars(s))
                 .collect(),
@@ -294,10 +325,20 @@ fn server_service(stack: &Stack, server: &Server) -> Result<Service, RenderError
     };
     Ok(Service {
         image: server.image.clone(),
-        container_name: stack.container_name(server),
-        command: server.keepalive.iter().map(|s| escape_dollars(s)).collect(),
+        container_name: Some(stack.container_name(server)),
+        // Always set, so the image's ENTRYPOINT and CMD never run: the container idles on
+        // mcpgen's helper, and sessions start the server beside it.
+        entrypoint: Some(vec![HELPER_PATH.to_string(), "idle".to_string()]),
+        command: None,
+        depends_on: BTreeMap::from([(
+            HELPER_SERVICE,
+            DependsOn {
+                condition: "service_completed_successfully",
+            },
+        )]),
         user: server.user.clone(),
         group_add: Vec::new(),
+        cap_add: Vec::new(),
         read_only: server.read_only,
         cap_drop: server.cap_drop.clone(),
         security_opt: if server.no_new_privileges {
@@ -337,8 +378,10 @@ fn monitor_service(stack: &Stack) -> Service {
     let monitor = &stack.monitor;
     Service {
         image: monitor.image.clone(),
-        container_name: format!("{}-{MONITOR_SERVICE}", stack.name),
-        command: vec![
+        container_name: Some(format!("{}-{MONITOR_SERVICE}", stack.name)),
+        entrypoint: None,
+        depends_on: BTreeMap::new(),
+        command: Some(vec![
             "monitor".to_string(),
             "--stack".to_string(),
             stack.name.clone(),
@@ -352,10 +395,11 @@ fn monitor_service(stack: &Stack) -> Service {
             format_duration(monitor.window),
             "--status-file".to_string(),
             "/tmp/monitor.status".to_string(),
-        ],
+        ]),
         user: Some("65532:65532".to_string()),
         // The socket's group: 0 for Podman and Docker Desktop, often 999 or 998 for Docker on Linux.
         group_add: vec!["${MCPGEN_SOCKET_GID:-0}".to_string()],
+        cap_add: Vec::new(),
         read_only: true,
         cap_drop: vec!["ALL".to_string()],
         security_opt: vec!["no-new-privileges:true".to_string()],
@@ -370,6 +414,7 @@ fn monitor_service(stack: &Stack) -> Service {
             source: "${MCPGEN_ENGINE_SOCKET:-/var/run/docker.sock}".to_string(),
             target: "/run/mcpgen/engine.sock".to_string(),
             read_only: false,
+            volume: None,
         }],
         tmpfs: tmpfs_mounts(&[Tmpfs {
             target: "/tmp".to_string(),
@@ -416,10 +461,117 @@ fn monitor_service(stack: &Stack) -> Service {
     }
 }
 
+/// A one-shot from mcpgen's image: creating it makes the engine copy the image's helper into
+/// the (empty) helper volume, which every server container then mounts read-only — no host
+/// path, so it works where the engine runs in a VM (Docker Desktop) too.
+///
+/// It also gives each writable named volume to its server's (numeric) user while root still
+/// owns it: engines create volume roots owned by root, which a non-root server cannot write.
+/// That alone needs root with CAP_CHOWN, in this one-shot only.
+fn helper_service(stack: &Stack) -> Service {
+    let mut owners: BTreeMap<&str, String> = BTreeMap::new();
+    for server in &stack.servers {
+        let Some(owner) = server.user.as_deref().and_then(numeric_owner) else {
+            continue;
+        };
+        for volume in server.volumes.iter().filter(|v| !v.read_only) {
+            owners.entry(&volume.name).or_insert_with(|| owner.clone());
+        }
+    }
+    let mut entrypoint = vec![HELPER_PATH.to_string()];
+    let mut volumes = vec![VolumeMount {
+        kind: "volume",
+        source: helper_volume(),
+        target: HELPER_MOUNT.to_string(),
+        read_only: false,
+        volume: None,
+    }];
+    let mut allow = vec![
+        ("MCP016", MONITOR_IMAGE_REASON),
+        ("MCP018", HELPER_ONE_SHOT_REASON),
+        ("MCP019", HELPER_ONE_SHOT_REASON),
+    ];
+    let (user, cap_add) = if owners.is_empty() {
+        entrypoint.push("--version".to_string());
+        ("65532:65532", Vec::new())
+    } else {
+        entrypoint.push("prepare".to_string());
+        for (name, owner) in &owners {
+            let target = format!("{PREPARE_DIR}/{name}");
+            entrypoint.push(format!("--owner={owner}={target}"));
+            volumes.push(VolumeMount {
+                kind: "volume",
+                source: (*name).to_string(),
+                target,
+                read_only: false,
+                volume: Some(VolumeOptions { nocopy: true }),
+            });
+        }
+        allow.extend([
+            ("MCP001", HELPER_CHOWN_REASON),
+            ("MCP007", HELPER_CHOWN_REASON),
+        ]);
+        allow.sort_unstable();
+        ("0:0", vec!["CHOWN".to_string()])
+    };
+    Service {
+        image: stack.monitor.image.clone(),
+        container_name: None,
+        entrypoint: Some(entrypoint),
+        command: None,
+        depends_on: BTreeMap::new(),
+        user: Some(user.to_string()),
+        group_add: Vec::new(),
+        cap_add,
+        read_only: true,
+        cap_drop: vec!["ALL".to_string()],
+        security_opt: vec!["no-new-privileges:true".to_string()],
+        init: true,
+        restart: "no",
+        environment: BTreeMap::new(),
+        volumes,
+        tmpfs: Vec::new(),
+        deploy: Deploy {
+            resources: Resources {
+                limits: Limits {
+                    cpus: Some("0.25".to_string()),
+                    memory: Some("32m".to_string()),
+                    pids: Some(8),
+                },
+            },
+        },
+        network_mode: Some("none"),
+        networks: Vec::new(),
+        healthcheck: None,
+        logging: logging("1m".to_string(), 1),
+        labels: labels(stack, None),
+        x_mcpgen: Some(Extension {
+            allow: allow
+                .into_iter()
+                .map(|(rule, reason)| ExtensionAllow {
+                    rule: rule.to_string(),
+                    reason: reason.to_string(),
+                })
+                .collect(),
+        }),
+    }
+}
+
+/// `uid` or `uid:gid` as the one-shot's `--owner` takes it; a user given by name cannot be
+/// resolved outside its image, so its volumes are left as the engine made them.
+fn numeric_owner(user: &str) -> Option<String> {
+    let (uid, gid) = user.split_once(':').unwrap_or((user, user));
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (numeric(uid) && numeric(gid)).then(|| format!("{uid}:{gid}"))
+}
+
 pub fn render(stack: &Stack) -> Result<String, RenderError> {
     let mut services = BTreeMap::new();
     for server in &stack.servers {
         services.insert(server.name.clone(), server_service(stack, server)?);
+    }
+    if !stack.servers.is_empty() {
+        services.insert(HELPER_SERVICE.to_string(), helper_service(stack));
     }
     if stack.monitor.enabled {
         services.insert(MONITOR_SERVICE.to_string(), monitor_service(stack));
@@ -440,7 +592,7 @@ pub fn render(stack: &Stack) -> Result<String, RenderError> {
             },
         );
     }
-    let volumes = stack
+    let mut volumes: BTreeMap<String, NamedVolume> = stack
         .servers
         .iter()
         .flat_map(|s| &s.volumes)
@@ -453,6 +605,14 @@ pub fn render(stack: &Stack) -> Result<String, RenderError> {
             )
         })
         .collect();
+    if !stack.servers.is_empty() {
+        volumes.insert(
+            helper_volume(),
+            NamedVolume {
+                labels: labels(stack, None),
+            },
+        );
+    }
     let file = ComposeFile {
         name: stack.name.clone(),
         services,

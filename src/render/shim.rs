@@ -136,7 +136,8 @@ struct ShimContext<'a> {
     compose_file: &'static str,
     strict_profile: &'a str,
     fallback_profiles: Vec<&'a str>,
-    command: &'a [String],
+    /// What `docker exec` runs: the server's command behind the helper's session gate.
+    command: Vec<String>,
     /// The local command, where the server allows falling back to it at all.
     local: Option<&'a [String]>,
     /// A local command is configured, but the server's `fallback = "none"` forbids it: not
@@ -160,6 +161,22 @@ struct SecretContext {
     kind: &'static str,
     /// Already quoted: the reference's arguments as shell words.
     args: String,
+}
+
+/// A session in the container: the helper takes one of the server's session slots (or answers
+/// "busy"), then becomes the server's own command.
+pub fn session_command(server: &crate::model::Server) -> Vec<String> {
+    let mut argv = vec![
+        crate::model::contract::HELPER_PATH.to_string(),
+        "session".to_string(),
+        "--server".to_string(),
+        server.name.clone(),
+        "--max".to_string(),
+        server.max_sessions.to_string(),
+        "--".to_string(),
+    ];
+    argv.extend(server.command.iter().cloned());
+    argv
 }
 
 /// Renders one shim per server, in server order.
@@ -208,7 +225,7 @@ pub fn render(stack: &Stack) -> Result<Vec<(String, String)>, RenderError> {
             compose_file: super::compose::FILE_NAME,
             strict_profile: &strict.name,
             fallback_profiles,
-            command: &server.command,
+            command: session_command(server),
             local: server.local.as_deref().filter(|_| may_run_local),
             never_local: server.local.is_some() && !may_run_local,
             local_env,

@@ -1,8 +1,8 @@
 //! Run time: talking to a container engine and to MCP servers that are running, apart from the
 //! compile pipeline.
 //!
-//! This is the only part of mcpgen with an async runtime (tokio, which the `rmcp` SDK and
-//! `bollard` need), and each entry point builds its own current-thread runtime, so `build`,
+//! The monitor is the only part of mcpgen with an async runtime (tokio, which `bollard`
+//! needs), and each entry point builds its own current-thread runtime, so `build`,
 //! `check` and `lint` never start one.
 
 pub mod monitor;

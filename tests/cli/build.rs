@@ -55,7 +55,7 @@ fn output_is_the_same_from_any_directory() {
 fn check_reports_drift_as_a_unified_diff() {
     let project = Project::bundled();
     assert_eq!(code(&project.run(&["build"])), 0);
-    let config = project.read("mcp.toml").replace("pids = 128", "pids = 100");
+    let config = project.read("mcp.toml").replace("pids = 160", "pids = 150");
     project.write("mcp.toml", &config);
     let check = project.run(&["check"]);
     assert_eq!(code(&check), 1);
@@ -65,7 +65,7 @@ fn check_reports_drift_as_a_unified_diff() {
         "{diff}"
     );
     assert!(
-        diff.contains("-          pids: 128") && diff.contains("+          pids: 100"),
+        diff.contains("-          pids: 160") && diff.contains("+          pids: 150"),
         "{diff}"
     );
     assert!(stderr(&check).contains("out of date"));
@@ -73,7 +73,7 @@ fn check_reports_drift_as_a_unified_diff() {
     assert!(
         project
             .read("generated/docker-compose.mcp-only.yml")
-            .contains("pids: 128")
+            .contains("pids: 160")
     );
 }
 

@@ -17,8 +17,12 @@ use bollard::query_parameters::{
 use futures_util::{Stream, StreamExt};
 use tokio::time::Instant;
 
-use super::handshake::{self, Chunk};
+use crate::mcp::Era;
+use crate::model::contract::HELPER_PATH;
 use crate::render::compose::{LABEL_COMMAND, LABEL_PROBE, LABEL_SERVER, LABEL_STACK};
+
+/// The most of a helper's output the monitor keeps: its report is one short line.
+const HELPER_OUTPUT_LIMIT: usize = 16 << 10;
 
 /// Bounds every plain API call (list, inspect, ping): an engine that hangs counts as down.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -119,6 +123,8 @@ pub enum ProbeOutcome {
     Ok {
         latency: Duration,
         detail: String,
+        /// The protocol era the handshake settled on, for the monitor to remember.
+        era: Option<Era>,
     },
     Failed {
         latency: Duration,
@@ -322,22 +328,24 @@ impl Engine {
             })
     }
 
-    /// Probes a server's container within `timeout`.
-    pub async fn probe(&self, container: &Container, timeout: Duration) -> ProbeOutcome {
+    /// Probes a server's container within `timeout`: an exec of mcpgen's helper, which runs
+    /// the one MCP handshake ([`crate::mcp`]) in the container. `era` is what the monitor
+    /// remembers of the server (`None`: the helper discovers it on a throw-away process).
+    pub async fn probe(
+        &self,
+        container: &Container,
+        timeout: Duration,
+        era: Option<Era>,
+    ) -> ProbeOutcome {
         let started = Instant::now();
-        let attempt = async {
-            match container.probe {
-                ProbeKind::Handshake => self.handshake(container, timeout).await,
-                ProbeKind::Exists => self.command_exists(container).await,
-            }
-        };
-        // On timeout the exec's future is dropped, which closes its connection and so the
-        // server's stdin; the API has no way to kill an exec. A server that ignores the end
-        // of its input lingers until the restart that repeated failures bring.
-        match tokio::time::timeout(timeout, attempt).await {
-            Ok(Ok(detail)) => ProbeOutcome::Ok {
+        // The exec is given a little more than the helper's own deadline, so the helper's
+        // answer (with its reason) arrives before the monitor gives up on it.
+        let attempt = self.helper_probe(container, timeout, era);
+        match tokio::time::timeout(timeout + Duration::from_secs(2), attempt).await {
+            Ok(Ok(report)) => ProbeOutcome::Ok {
                 latency: started.elapsed(),
-                detail,
+                detail: report.detail,
+                era: report.era,
             },
             Ok(Err(ProbeError::Failed(reason))) => {
                 let latency = started.elapsed();
@@ -362,14 +370,35 @@ impl Engine {
         }
     }
 
-    async fn exec(
+    async fn helper_probe(
         &self,
         container: &Container,
-        cmd: Vec<String>,
-        stdin: bool,
-    ) -> Result<(String, StartExecResults), ProbeError> {
+        timeout: Duration,
+        era: Option<Era>,
+    ) -> Result<HelperReport, ProbeError> {
+        if container.command.is_empty() {
+            return Err(ProbeError::Failed(format!(
+                "the `{LABEL_COMMAND}` label holds no command"
+            )));
+        }
+        let mut cmd = vec![
+            HELPER_PATH.to_string(),
+            "health".to_string(),
+            "--json".to_string(),
+        ];
+        match container.probe {
+            ProbeKind::Exists => cmd.push("--exists".to_string()),
+            ProbeKind::Handshake => {
+                cmd.push(format!("--timeout={}ms", timeout.as_millis().max(1)));
+                if let Some(era) = era {
+                    cmd.push(format!("--era={}", era.as_str()));
+                }
+            }
+        }
+        cmd.push("--".to_string());
+        cmd.extend(container.command.iter().cloned());
         let options = CreateExecOptions {
-            attach_stdin: Some(stdin),
+            attach_stdin: Some(false),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             cmd: Some(cmd),
@@ -392,77 +421,27 @@ impl Engine {
             )
             .await
             .map_err(ProbeError::from_api)?;
-        Ok((exec.id, started))
-    }
-
-    async fn handshake(
-        &self,
-        container: &Container,
-        timeout: Duration,
-    ) -> Result<String, ProbeError> {
-        if container.command.is_empty() {
-            return Err(ProbeError::Failed(format!(
-                "the `{LABEL_COMMAND}` label holds no command"
-            )));
-        }
-        let (_, started) = self
-            .exec(container, container.command.clone(), true)
-            .await?;
-        let StartExecResults::Attached { output, input } = started else {
-            return Err(ProbeError::Failed("the exec did not attach".to_string()));
-        };
-        let chunks = output.filter_map(|item| async move {
-            match item {
-                Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
-                    Some(Ok(Chunk::Stdout(message.to_vec())))
-                }
-                Ok(LogOutput::StdErr { message }) => Some(Ok(Chunk::Stderr(message.to_vec()))),
-                Ok(LogOutput::StdIn { .. }) => None,
-                Err(error) => Some(Err(error.to_string())),
-            }
-        });
-        // Servers of the earlier protocols may ignore `server/discover` altogether; leave most
-        // of the timeout for `initialize`.
-        let discover_wait = (timeout / 4).min(Duration::from_secs(1));
-        let answer = handshake::handshake(input, Box::pin(chunks), discover_wait)
-            .await
-            .map_err(|failure| ProbeError::Failed(failure.to_string()))?;
-        Ok(match answer.server {
-            Some(name) => format!("{name}, protocol {}", answer.protocol),
-            None => format!("protocol {}", answer.protocol),
-        })
-    }
-
-    /// For servers that only get their secrets in a session: the command is there to start.
-    async fn command_exists(&self, container: &Container) -> Result<String, ProbeError> {
-        let Some(program) = container.command.first() else {
-            return Err(ProbeError::Failed(format!(
-                "the `{LABEL_COMMAND}` label holds no command"
-            )));
-        };
-        let cmd = vec![
-            "sh".to_string(),
-            "-c".to_string(),
-            "command -v -- \"$1\" >/dev/null 2>&1".to_string(),
-            "sh".to_string(),
-            program.clone(),
-        ];
-        let (exec_id, started) = self.exec(container, cmd, false).await?;
+        // The helper prints one short JSON line; anything past a few KiB is not it.
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
         if let StartExecResults::Attached { mut output, .. } = started {
-            while output.next().await.is_some() {}
+            while let Some(item) = output.next().await {
+                match item {
+                    Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
+                        keep_bounded(&mut stdout, &message);
+                    }
+                    Ok(LogOutput::StdErr { message }) => keep_bounded(&mut stderr, &message),
+                    Ok(LogOutput::StdIn { .. }) => {}
+                    Err(error) => return Err(ProbeError::Failed(error.to_string())),
+                }
+            }
         }
         let inspect = self
             .docker
-            .inspect_exec(&exec_id)
+            .inspect_exec(&exec.id)
             .await
             .map_err(ProbeError::from_api)?;
-        match inspect.exit_code {
-            Some(0) => Ok(format!("`{program}` is present")),
-            code => Err(ProbeError::Failed(format!(
-                "`{program}` is not in the container (`command -v` exit {})",
-                code.map_or_else(|| "unknown".to_string(), |c| c.to_string())
-            ))),
-        }
+        helper_report(inspect.exit_code, &stdout, &stderr).map_err(ProbeError::Failed)
     }
 
     /// Restarts a server's container, after checking that it belongs to `stack`. Podman
@@ -532,6 +511,66 @@ fn container_from_labels(
     })
 }
 
+/// What the helper's `health --json` said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HelperReport {
+    detail: String,
+    era: Option<Era>,
+}
+
+fn keep_bounded(kept: &mut Vec<u8>, bytes: &[u8]) {
+    let room = HELPER_OUTPUT_LIMIT.saturating_sub(kept.len());
+    kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+/// Reads the helper's report: its exit code decides, its JSON line says why.
+fn helper_report(exit: Option<i64>, stdout: &[u8], stderr: &[u8]) -> Result<HelperReport, String> {
+    let text = String::from_utf8_lossy(stdout);
+    let report = text
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str::<serde_json::Value>(line).ok());
+    let Some(report) = report else {
+        let said = String::from_utf8_lossy(stderr);
+        let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+        return Err(match exit {
+            // The exec's own "not found": the container has no helper (an older stack).
+            Some(126 | 127) => format!(
+                "mcpgen's helper is not in the container at {HELPER_PATH} (exit {}): {said}",
+                exit.unwrap_or_default()
+            ),
+            _ => format!("the health helper gave no report (exit {exit:?}): {said}"),
+        });
+    };
+    let era = report
+        .get("era")
+        .and_then(|e| e.as_str())
+        .and_then(Era::parse);
+    if exit == Some(0) && report["ok"] == serde_json::Value::Bool(true) {
+        let detail = match report.get("exists").and_then(|e| e.as_str()) {
+            Some(path) => format!("`{path}` is present"),
+            None => {
+                let server = report["server"]
+                    .as_str()
+                    .map(|s| format!("{s}, "))
+                    .unwrap_or_default();
+                format!(
+                    "{server}{} protocol {}, {} tools",
+                    report["era"].as_str().unwrap_or("?"),
+                    report["protocol"].as_str().unwrap_or("?"),
+                    report["tools"]
+                )
+            }
+        };
+        Ok(HelperReport { detail, era })
+    } else {
+        Err(report["error"]
+            .as_str()
+            .unwrap_or("the health helper reported a failure")
+            .to_string())
+    }
+}
+
 enum ProbeError {
     Failed(String),
     Engine(String),
@@ -579,6 +618,25 @@ mod tests {
         assert_eq!(found.server, "github");
         assert_eq!(found.command, ["/server/github-mcp-server", "stdio"]);
         assert_eq!(found.probe, ProbeKind::Exists);
+    }
+
+    #[test]
+    fn helper_reports_are_read_by_exit_code_and_json() {
+        let ok = br#"{"ok":true,"era":"legacy","protocol":"2025-06-18","server":"fs","tools":14,"millis":300}"#;
+        assert_eq!(
+            helper_report(Some(0), ok, b""),
+            Ok(HelperReport {
+                detail: "fs, legacy protocol 2025-06-18, 14 tools".to_string(),
+                era: Some(Era::Legacy)
+            })
+        );
+        let failed = br#"{"ok":false,"era":"modern","error":"no answer to `tools/list` in time"}"#;
+        assert_eq!(
+            helper_report(Some(1), failed, b""),
+            Err("no answer to `tools/list` in time".to_string())
+        );
+        let missing = helper_report(Some(127), b"", b"exec failed: no such file");
+        assert!(missing.is_err_and(|m| m.contains("helper is not in the container")));
     }
 
     #[test]

@@ -11,7 +11,6 @@
 //! together; [`log`] and [`status`] what it tells the world. Tokio (one thread) lives only here.
 
 pub mod engine;
-pub mod handshake;
 pub mod log;
 pub mod policy;
 pub mod status;
@@ -148,13 +147,15 @@ async fn probe_once(settings: &Settings) -> i32 {
         }
         (
             container,
-            engine.probe(container, settings.probe_timeout).await,
+            engine.probe(container, settings.probe_timeout, None).await,
         )
     });
     let mut all_ok = true;
     for (container, outcome) in futures_util::future::join_all(probes).await {
         let line = match outcome {
-            ProbeOutcome::Ok { latency, detail } => Line::new(Level::Info, Event::ProbeOk)
+            ProbeOutcome::Ok {
+                latency, detail, ..
+            } => Line::new(Level::Info, Event::ProbeOk)
                 .latency(latency)
                 .reason(detail),
             ProbeOutcome::Failed { latency, reason } => {

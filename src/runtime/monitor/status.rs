@@ -37,6 +37,9 @@ pub struct ServerStatus {
     pub restarts: u32,
     /// The last good probe's latency.
     pub latency_ms: Option<u64>,
+    /// The protocol era its handshake settled on (`legacy`, `modern`), once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub era: Option<crate::mcp::Era>,
 }
 
 pub fn millis_since_epoch(time: SystemTime) -> u64 {
@@ -118,6 +121,7 @@ mod tests {
                     failures: 0,
                     restarts: 0,
                     latency_ms: Some(420),
+                    era: Some(crate::mcp::Era::Legacy),
                 },
             )]),
         }

@@ -19,6 +19,7 @@ use super::engine::{
 use super::log::{Action, Event, Level, Line, Log, rfc3339, short_id};
 use super::policy::{Death, Decision, Policy, Starter, State, Tracker};
 use super::status::{self, ServerStatus, Status};
+use crate::mcp::Era;
 
 /// First wait before reconnecting to an engine that went away; doubles up to the maximum.
 const RECONNECT_FIRST: Duration = Duration::from_millis(250);
@@ -96,6 +97,8 @@ struct Server {
     /// Why the pending restart was decided, for the log line when it happens.
     pending_reason: String,
     last_latency: Option<Duration>,
+    /// The protocol era the server's handshake settled on; probes go straight to it.
+    era: Option<Era>,
     /// The engine reported an OOM kill; the next `die` says so.
     oom_seen: bool,
     /// A `die` not yet judged a crash or a stop.
@@ -129,6 +132,7 @@ impl Server {
             own: None,
             pending_reason: String::new(),
             last_latency: None,
+            era: None,
             oom_seen: false,
             pending_die: None,
         }
@@ -516,10 +520,11 @@ impl Supervisor {
         server.probe_started = Some(Instant::now());
         let container = server.container.clone();
         let timeout = self.settings.probe_timeout;
+        let era = server.era;
         let tx = self.tx.clone();
         let generation = self.generation;
         tokio::spawn(async move {
-            let outcome = engine.probe(&container, timeout).await;
+            let outcome = engine.probe(&container, timeout, era).await;
             let _ = tx.send(Msg::Probe {
                 generation,
                 server: container.server,
@@ -706,8 +711,15 @@ impl Supervisor {
             return;
         }
         match outcome {
-            ProbeOutcome::Ok { latency, detail } => {
+            ProbeOutcome::Ok {
+                latency,
+                detail,
+                era,
+            } => {
                 server.last_latency = Some(latency);
+                if era.is_some() {
+                    server.era = era;
+                }
                 let before = server.tracker.probe_ok(&policy, now);
                 if before != State::Healthy || verbose {
                     let recovered = match before {
@@ -1006,6 +1018,7 @@ impl Supervisor {
                         latency_ms: s
                             .last_latency
                             .map(|l| u64::try_from(l.as_millis()).unwrap_or(u64::MAX)),
+                        era: s.era,
                     },
                 )
             })

@@ -1,16 +1,152 @@
 //! The real engine, stacks built by `mcpgen build` and `mcpgen monitor` processes, each with a
 //! guard that cleans up even when the test fails.
+//!
+//! The engine is chosen by `MCPGEN_TEST_ENGINE=podman|docker` (default podman): its socket
+//! (`/tmp/podman.sock`, `/tmp/dockerd.sock`) unless `DOCKER_HOST` names one, brought up by
+//! `scripts/engine-up <engine>`; the engine that answers must be the one asked for.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub(crate) const SHARED_SOCKET: &str = "/tmp/podman.sock";
+/// The socket of the engine the tests share. It reads as a `&str` path where the tests pass it
+/// (`Monitor::start`, `host` and `docker_at` take `impl AsRef<str>`).
+pub(crate) const SHARED_SOCKET: SharedSocket = SharedSocket;
 pub(crate) const FAKE_IMAGE: &str = "localhost/mcpgen-test-static:1";
+
+/// The shared engine's socket path, chosen once per run (see [`selection`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SharedSocket;
+
+impl AsRef<str> for SharedSocket {
+    fn as_ref(&self) -> &str {
+        &selection().socket
+    }
+}
+
+impl std::fmt::Display for SharedSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_ref())
+    }
+}
+
+/// A container engine the tests run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EngineKind {
+    /// Podman serving the Docker API: health checks run only on demand; its API service can
+    /// stop and start while the containers (under conmon) run on.
+    Podman,
+    /// Docker Engine (dockerd): health checks run on their own timer; the API is the daemon.
+    Docker,
+}
+
+impl EngineKind {
+    /// The value of `MCPGEN_TEST_ENGINE` and the argument of `scripts/engine-up`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            EngineKind::Podman => "podman",
+            EngineKind::Docker => "docker",
+        }
+    }
+
+    pub(crate) fn title(self) -> &'static str {
+        match self {
+            EngineKind::Podman => "Podman",
+            EngineKind::Docker => "Docker Engine",
+        }
+    }
+
+    /// Where `scripts/engine-up <name>` makes it answer.
+    fn default_socket(self) -> &'static str {
+        match self {
+            EngineKind::Podman => "/tmp/podman.sock",
+            EngineKind::Docker => "/tmp/dockerd.sock",
+        }
+    }
+}
+
+/// What `MCPGEN_TEST_ENGINE` and `DOCKER_HOST` ask for.
+struct Selection {
+    /// Asked for by `MCPGEN_TEST_ENGINE`, or Podman when unset.
+    kind: EngineKind,
+    /// Whether `MCPGEN_TEST_ENGINE` was set.
+    explicit: bool,
+    /// The path of `DOCKER_HOST`'s unix socket, or the engine's default one.
+    socket: String,
+    /// A problem with the variables, reported by [`engine`] as the test's failure.
+    error: Option<String>,
+}
+
+fn selection() -> &'static Selection {
+    static SELECTION: OnceLock<Selection> = OnceLock::new();
+    SELECTION.get_or_init(|| {
+        let mut error = None;
+        let (kind, explicit) = match std::env::var("MCPGEN_TEST_ENGINE").as_deref() {
+            Err(_) | Ok("") => (EngineKind::Podman, false),
+            Ok("podman") => (EngineKind::Podman, true),
+            Ok("docker") => (EngineKind::Docker, true),
+            Ok(other) => {
+                error = Some(format!(
+                    "MCPGEN_TEST_ENGINE=`{other}`: the monitor tests run on `podman` or `docker`"
+                ));
+                (EngineKind::Podman, false)
+            }
+        };
+        let socket = match std::env::var("DOCKER_HOST").as_deref() {
+            Err(_) | Ok("") => kind.default_socket().to_string(),
+            Ok(host) => {
+                if let Some(path) = host.strip_prefix("unix://") {
+                    path.to_string()
+                } else {
+                    error.get_or_insert(format!(
+                        "DOCKER_HOST={host}: the monitor tests need the engine's unix socket \
+                         (a test mounts it into the stack)"
+                    ));
+                    kind.default_socket().to_string()
+                }
+            }
+        };
+        Selection {
+            kind,
+            explicit,
+            socket,
+            error,
+        }
+    })
+}
+
+/// The engine that answers on `socket`, from `docker version` (Podman's server reports a
+/// "Podman Engine" component), with its version; `Err` with the CLI's words when none does.
+fn detect(socket: &str) -> Result<(EngineKind, String), String> {
+    let version = docker_at(
+        socket,
+        &[
+            "version",
+            "--format",
+            "{{.Server.Version}}\n{{range .Server.Components}}{{.Name}};{{end}}",
+        ],
+    );
+    if !version.status.success() {
+        return Err(text(&version));
+    }
+    let out = String::from_utf8_lossy(&version.stdout).into_owned();
+    let mut lines = out.lines();
+    let number = lines.next().unwrap_or_default().trim().to_string();
+    let kind = if lines.next().unwrap_or_default().contains("Podman") {
+        EngineKind::Podman
+    } else {
+        EngineKind::Docker
+    };
+    Ok((kind, number))
+}
 
 pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -25,8 +161,10 @@ pub(crate) fn mcpgen() -> PathBuf {
     )
 }
 
-fn run_script(script: &str, envs: &[(&str, &str)]) -> Result<String, String> {
+fn run_script(script: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<String, String> {
     let output = Command::new(repo_root().join("scripts").join(script))
+        .args(args)
+        .env_remove("MCPGEN_ENGINE_SOCK")
         .envs(envs.iter().copied())
         .output()
         .map_err(|e| format!("cannot run scripts/{script}: {e}"))?;
@@ -41,27 +179,129 @@ fn run_script(script: &str, envs: &[(&str, &str)]) -> Result<String, String> {
     }
 }
 
-/// Brings up the shared engine and the test images once per run. An engine that cannot be
-/// had fails the test with the script's own explanation: these tests are never skipped.
-pub(crate) fn engine() {
-    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+/// Brings up the shared engine and the test images once per run, and says which engine it is.
+/// An engine that cannot be had fails the test with the reason and how to get one: these tests
+/// are never skipped.
+pub(crate) fn engine() -> EngineKind {
+    static READY: OnceLock<Result<EngineKind, String>> = OnceLock::new();
     let ready = READY.get_or_init(|| {
-        run_script("engine-up", &[("MCPGEN_ENGINE_SOCK", SHARED_SOCKET)])?;
-        run_script(
-            "build-test-images",
-            &[("DOCKER_HOST", &host(SHARED_SOCKET))],
-        )?;
-        Ok(())
+        let wanted = selection();
+        if let Some(error) = &wanted.error {
+            return Err(error.clone());
+        }
+        let (kind, socket) = (wanted.kind, wanted.socket.as_str());
+        let asked = format!(
+            "MCPGEN_TEST_ENGINE={}, socket {socket}",
+            if wanted.explicit {
+                kind.name()
+            } else {
+                "(unset: podman)"
+            }
+        );
+        // The engine whose socket this is, if it is one of engine-up's.
+        let owner = [EngineKind::Podman, EngineKind::Docker]
+            .into_iter()
+            .find(|k| k.default_socket() == socket);
+        let how = format!(
+            "Start it with `scripts/engine-up {}` (it prints the DOCKER_HOST to use), or choose \
+             the engine with MCPGEN_TEST_ENGINE=podman|docker and DOCKER_HOST unset.",
+            owner.unwrap_or(kind).name()
+        );
+        // engine-up brings up the engines on their default sockets; another DOCKER_HOST is an
+        // engine someone else runs.
+        if socket == kind.default_socket() {
+            run_script("engine-up", &[kind.name()], &[]).map_err(|message| {
+                format!(
+                    "{} ({asked}) could not be set up:\n{message}\n{how}",
+                    kind.title()
+                )
+            })?;
+        }
+        let (found, version) = detect(socket).map_err(|said| {
+            format!(
+                "{} does not answer at {socket} ({asked}): `docker version` said\n{said}\n{how}",
+                kind.title()
+            )
+        })?;
+        if wanted.explicit && found != kind {
+            return Err(format!(
+                "{asked}: the engine there is {} {version}, not {}. Unset DOCKER_HOST (the tests \
+                 then use {}) or point it at {}.",
+                found.title(),
+                kind.title(),
+                kind.default_socket(),
+                kind.title()
+            ));
+        }
+        run_script("build-test-images", &[], &[("DOCKER_HOST", &host(socket))])?;
+        require_images(found, &[FAKE_IMAGE])?;
+        eprintln!("monitor tests: on {} {version} at {socket}", found.title());
+        Ok(found)
     });
-    if let Err(message) = ready {
-        panic!("no container engine for the monitor tests:\n{message}");
+    match ready {
+        Ok(kind) => *kind,
+        Err(message) => panic!("no container engine for the monitor tests:\n{message}"),
     }
 }
 
-/// The monitor's image, built by `scripts/build-monitor-image` once per run.
+/// Which engine this run's tests are on, for a test whose expectations differ by engine.
+#[allow(dead_code)] // the harness's API: not every build of the suite has such a test
+pub(crate) fn engine_kind() -> EngineKind {
+    engine()
+}
+
+/// Fails unless the shared engine has every image, and on Docker Engine (an image storage of
+/// its own) the one the build scripts last built into Podman's: the same id, as `podman save |
+/// docker load` keeps it, not an older or another checkout's copy.
+fn require_images(kind: EngineKind, images: &[&str]) -> Result<(), String> {
+    let id = |output: Output| {
+        output
+            .status
+            .success()
+            .then(|| stdout(&output).trim_start_matches("sha256:").to_string())
+    };
+    for image in images {
+        let copy = format!("`podman save {image} | docker -H unix://{SHARED_SOCKET} load`");
+        let Some(here) = id(docker(&["image", "inspect", "--format", "{{.Id}}", image])) else {
+            return Err(format!(
+                "{image} is not on the engine at {SHARED_SOCKET}: the build scripts build into \
+                 Podman's storage (and copy into Docker Engine's when it answers); copy it with \
+                 {copy}"
+            ));
+        };
+        if kind != EngineKind::Docker {
+            continue;
+        }
+        let podman = Command::new("podman")
+            .args(["image", "inspect", "--format", "{{.Id}}", image])
+            .output()
+            .ok()
+            .and_then(id);
+        if let Some(built) = podman.filter(|built| *built != here) {
+            return Err(format!(
+                "{image} on Docker Engine ({}) is not the one in Podman's storage ({}) that the \
+                 build scripts just built: copy it again with {copy}",
+                &here[..here.len().min(12)],
+                &built[..built.len().min(12)]
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The monitor's image, built by `scripts/build-monitor-image` once per run, and on the engine.
 pub(crate) fn monitor_image() -> String {
     static IMAGE: OnceLock<Result<String, String>> = OnceLock::new();
-    match IMAGE.get_or_init(|| run_script("build-monitor-image", &[])) {
+    let built = IMAGE.get_or_init(|| {
+        let image = run_script(
+            "build-monitor-image",
+            &[],
+            &[("DOCKER_HOST", &host(SHARED_SOCKET))],
+        )?;
+        require_images(engine(), &[&image])?;
+        Ok(image)
+    });
+    match built {
         Ok(image) => image.clone(),
         Err(message) => panic!("cannot build the monitor image:\n{message}"),
     }
@@ -75,12 +315,12 @@ pub(crate) fn serial() -> MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-pub(crate) fn host(socket: &str) -> String {
-    format!("unix://{socket}")
+pub(crate) fn host(socket: impl AsRef<str>) -> String {
+    format!("unix://{}", socket.as_ref())
 }
 
 /// Runs `docker` against `socket`.
-pub(crate) fn docker_at(socket: &str, args: &[&str]) -> Output {
+pub(crate) fn docker_at(socket: impl AsRef<str>, args: &[&str]) -> Output {
     Command::new("docker")
         .args(args)
         .env("DOCKER_HOST", host(socket))
@@ -346,7 +586,7 @@ pub(crate) struct Monitor {
 }
 
 impl Monitor {
-    pub(crate) fn start(stack: &str, socket: &str, args: &[&str]) -> Self {
+    pub(crate) fn start(stack: &str, socket: impl AsRef<str>, args: &[&str]) -> Self {
         let mut child = Command::new(mcpgen())
             .args(["monitor", "--stack", stack])
             .args(args)
@@ -479,29 +719,58 @@ impl Drop for Monitor {
     }
 }
 
-/// A private Podman API service on its own socket (the same containers as the shared one):
+/// A private API endpoint on its own socket, for the same containers as the shared engine:
 /// tests may stop and start it, or open its permissions, without disturbing anyone else.
+///
+/// On Podman it is a second API service (`scripts/engine-up` with `MCPGEN_ENGINE_SOCK`); the
+/// containers run on under conmon while it is down. Docker Engine's API is the daemon itself
+/// (stopping it would stop every container of every test), so there a relay in this process
+/// passes the socket's connections through to the shared dockerd, and `down` closes the socket
+/// and every connection: to a client, the API is gone; the engine and its containers run on.
 pub(crate) struct PrivateEngine {
     pub(crate) socket: String,
+    relay: Option<Relay>,
 }
 
 impl PrivateEngine {
     pub(crate) fn start(tag: &str) -> Self {
-        engine();
+        let kind = engine();
         let socket = format!("/tmp/mcpgen-monitor-{tag}-{}.sock", std::process::id());
-        let engine = PrivateEngine { socket };
+        let relay = (kind == EngineKind::Docker).then(|| Relay::new(&socket, SHARED_SOCKET));
+        let engine = PrivateEngine { socket, relay };
         engine.up();
         engine
     }
 
     pub(crate) fn up(&self) {
-        if let Err(message) = run_script("engine-up", &[("MCPGEN_ENGINE_SOCK", &self.socket)]) {
+        let started = match &self.relay {
+            Some(relay) => relay.up(),
+            None => run_script(
+                "engine-up",
+                &["podman"],
+                &[("MCPGEN_ENGINE_SOCK", &self.socket)],
+            )
+            .map(drop),
+        };
+        if let Err(message) = started {
             panic!("cannot start a private engine service:\n{message}");
         }
     }
 
     pub(crate) fn down(&self) {
-        if let Err(message) = run_script("engine-down", &[("MCPGEN_ENGINE_SOCK", &self.socket)]) {
+        let stopped = match &self.relay {
+            Some(relay) => {
+                relay.down();
+                Ok(())
+            }
+            None => run_script(
+                "engine-down",
+                &["podman"],
+                &[("MCPGEN_ENGINE_SOCK", &self.socket)],
+            )
+            .map(drop),
+        };
+        if let Err(message) = stopped {
             panic!("cannot stop the private engine service:\n{message}");
         }
     }
@@ -509,7 +778,130 @@ impl PrivateEngine {
 
 impl Drop for PrivateEngine {
     fn drop(&mut self) {
-        let _ = run_script("engine-down", &[("MCPGEN_ENGINE_SOCK", &self.socket)]);
+        match &self.relay {
+            Some(relay) => relay.down(),
+            None => {
+                let _ = run_script(
+                    "engine-down",
+                    &["podman"],
+                    &[("MCPGEN_ENGINE_SOCK", &self.socket)],
+                );
+            }
+        }
+    }
+}
+
+/// Passes every connection to a unix socket through to another one, byte for byte (HTTP,
+/// event streams and the upgraded connections of `exec` alike), until `down`.
+struct Relay {
+    path: String,
+    target: String,
+    running: Mutex<Option<Running>>,
+}
+
+/// A relay that is up: its accept loop, and every connection it has open (both ends), so that
+/// `down` cuts them as an API service going away would.
+struct Running {
+    stop: Arc<AtomicBool>,
+    open: Arc<OpenConnections>,
+    accept: JoinHandle<()>,
+}
+
+/// The relay's open connections by number: both ends of each, until both directions end.
+type OpenConnections = Mutex<HashMap<u64, [UnixStream; 2]>>;
+
+impl Relay {
+    fn new(path: &str, target: impl AsRef<str>) -> Self {
+        Relay {
+            path: path.to_string(),
+            target: target.as_ref().to_string(),
+            running: Mutex::new(None),
+        }
+    }
+
+    fn up(&self) -> Result<(), String> {
+        let mut running = self.running.lock().unwrap();
+        if running.is_some() {
+            return Ok(());
+        }
+        let _ = std::fs::remove_file(&self.path);
+        let listener = UnixListener::bind(&self.path)
+            .map_err(|e| format!("cannot listen on {}: {e}", self.path))?;
+        // Non-blocking accepts, so that the loop sees `stop` within 20 ms.
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| format!("{}: {e}", self.path))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let open = Arc::new(Mutex::new(HashMap::new()));
+        let target = self.target.clone();
+        let accept = {
+            let (stop, open) = (Arc::clone(&stop), Arc::clone(&open));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    match listener.accept() {
+                        Ok((client, _)) => relay_connection(client, &target, &open),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                        Err(_) => break,
+                    }
+                }
+            })
+        };
+        *running = Some(Running { stop, open, accept });
+        Ok(())
+    }
+
+    fn down(&self) {
+        let Some(running) = self.running.lock().unwrap().take() else {
+            return;
+        };
+        running.stop.store(true, Ordering::SeqCst);
+        let _ = running.accept.join();
+        let _ = std::fs::remove_file(&self.path);
+        for stream in running
+            .open
+            .lock()
+            .unwrap()
+            .drain()
+            .flat_map(|(_, ends)| ends)
+        {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// One connection: the client's bytes to the engine and back, each way on its own thread; the
+/// end of one direction is passed on as a half close, as the engine's own socket would.
+fn relay_connection(client: UnixStream, target: &str, open: &Arc<OpenConnections>) {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let _ = client.set_nonblocking(false);
+    let Ok(upstream) = UnixStream::connect(target) else {
+        return; // the client sees its connection closed, as with no engine
+    };
+    let (Ok(client_end), Ok(upstream_end)) = (client.try_clone(), upstream.try_clone()) else {
+        return;
+    };
+    let number = NEXT.fetch_add(1, Ordering::SeqCst);
+    open.lock()
+        .unwrap()
+        .insert(number, [client_end, upstream_end]);
+    let directions = Arc::new(AtomicU64::new(2));
+    for (from, to) in [
+        (client.try_clone(), upstream.try_clone()),
+        (upstream.try_clone(), client.try_clone()),
+    ] {
+        let (Ok(mut from), Ok(mut to)) = (from, to) else {
+            continue;
+        };
+        let (open, directions) = (Arc::clone(open), Arc::clone(&directions));
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(std::net::Shutdown::Write);
+            if directions.fetch_sub(1, Ordering::SeqCst) == 1 {
+                open.lock().unwrap().remove(&number);
+            }
+        });
     }
 }
 

@@ -9,7 +9,7 @@ use crate::install::paths::Env;
 
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// The Docker-compatible CLI to ask about the engine and Compose
+    /// The Docker-compatible CLI to ask about the engine, Compose and the server containers
     #[arg(
         long,
         value_name = "PROGRAM",
@@ -25,8 +25,10 @@ Examples:
   mcpgen doctor --docker podman    ask Podman's CLI instead of docker
 
 Checks: the engine answers, Compose v2 is there, generated/ is fresh, the bundle in install_dir is
-identical to generated/ with executable shims, and each client in [clients].targets that is
-installed here launches exactly the current shims.";
+identical to generated/ with executable shims, each client in [clients].targets that is
+installed here launches exactly the current shims, and in each running server container the
+program of the server's `command` exists (and the script an interpreter is told to run). A
+command that is not in the image is shown beside the image's own ENTRYPOINT, CMD and WORKDIR.";
 
 pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     let config = cli.load(ui)?;
@@ -48,6 +50,9 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
             "{style}{word}{style:#}  {}: {}",
             check.name, check.message
         );
+        if let Some(detail) = &check.detail {
+            let _ = writeln!(stdout, "      {detail}");
+        }
         if let Some(fix) = &check.fix {
             let _ = writeln!(stdout, "      fix: {fix}");
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::{Cli, Ui};
 use crate::diag::Diagnostic;
+use crate::doctor::{self, DockerCli, ImageFacts};
 use crate::error::{EXIT_BAD_INPUT, EXIT_FINDINGS, Error};
 use crate::model::units::parse_duration;
 use crate::model::{SecretSource, Server};
@@ -16,6 +17,10 @@ use crate::runtime::probe::{self, Options, Report, Target};
 
 /// The PATH clients give the servers they start: short, without the user's shell setup.
 const CLIENT_PATH: &str = "/usr/bin:/bin";
+
+/// What a shim appends to its PATH to find `docker` (`templates/shim.sh.j2`; a test keeps the
+/// two in step): the image lookup after a failure finds the CLI the shim ran.
+const SHIM_PATH_TAIL: &str = "/usr/local/bin:/opt/homebrew/bin:/usr/bin:/bin:/Applications/Docker.app/Contents/Resources/bin";
 
 /// Variables an MCP client passes on from its own environment (the official SDKs' list).
 const CLIENT_ENV: [&str; 5] = ["HOME", "USER", "LOGNAME", "SHELL", "TERM"];
@@ -50,6 +55,15 @@ pub(super) struct Args {
     /// Bound on each server's probe: start, handshake and tools/list
     #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
     timeout: Duration,
+    /// The Docker-compatible CLI that looks up the image of a server that exits at once (in the
+    /// environment the shims get; they themselves run `docker`)
+    #[arg(
+        long,
+        value_name = "PROGRAM",
+        default_value = "docker",
+        env = "MCPGEN_DOCKER"
+    )]
+    docker: String,
 }
 
 pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
@@ -109,9 +123,10 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         .into_iter()
         .filter_map(|slot| slot.or_else(|| probed.next()))
         .collect();
+    let hints = image_hints(&servers, &reports, &profile, &args.docker);
     match args.format {
-        Format::Json => print_json(&reports, &profile),
-        Format::Human => print_human(&reports, ui),
+        Format::Json => print_json(&reports, &hints, &profile),
+        Format::Human => print_human(&reports, &hints, ui),
     }
     Ok(if reports.iter().all(Report::ok) {
         0
@@ -133,6 +148,17 @@ fn bad_input(ui: &Ui, message: String, help: impl FnOnce() -> String) -> Result<
 /// The shim, started the way a client starts it: by its absolute path, in `/`, with only the
 /// environment a client passes on.
 fn target(server: &Server, profile: &str, shim: PathBuf) -> Target {
+    Target {
+        server: server.name.clone(),
+        program: shim,
+        args: Vec::new(),
+        env: client_env(server, profile),
+        current_dir: PathBuf::from("/"),
+    }
+}
+
+/// The environment a client gives the server's shim.
+fn client_env(server: &Server, profile: &str) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = vec![
         ("PATH".into(), CLIENT_PATH.into()),
         ("MCPGEN_PROFILE".into(), profile.into()),
@@ -160,27 +186,132 @@ fn target(server: &Server, profile: &str, shim: PathBuf) -> Target {
             env.push((name, value));
         }
     }
-    Target {
-        server: server.name.clone(),
-        program: shim,
-        args: Vec::new(),
-        env,
-        current_dir: PathBuf::from("/"),
+    env
+}
+
+/// For a server that exited at once in its container: what mcp.toml runs beside what the
+/// image itself would run, so the user can fix `command`.
+struct ImageHint {
+    command: Vec<String>,
+    image: String,
+    facts: Result<ImageFacts, String>,
+    suggestion: Option<String>,
+}
+
+impl ImageHint {
+    /// `mcp.toml runs `…` in `image`; the image's own ENTRYPOINT … CMD … WORKDIR …`.
+    fn facts_line(&self) -> String {
+        let runs = format!(
+            "mcp.toml runs `{}` in `{}`",
+            doctor::command_line(&self.command),
+            self.image
+        );
+        match &self.facts {
+            Ok(facts) => format!("{runs}; the image's own {}", facts.describe()),
+            Err(why) => format!("{runs}; the image could not be inspected: {why}"),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        match &self.facts {
+            Ok(facts) => serde_json::json!({
+                "name": self.image,
+                "entrypoint": facts.entrypoint,
+                "cmd": facts.cmd,
+                "workdir": facts.workdir,
+                "user": facts.user,
+            }),
+            Err(why) => serde_json::json!({"name": self.image, "error": why}),
+        }
     }
 }
 
-fn print_json(reports: &[Report], profile: &str) {
+/// Whether the probe failed because the server's command did not run in its container: the
+/// session gate could not start it, or it exited before answering. (Not when the shim ran
+/// the local command, nor when the shim itself could not start.)
+fn exited_at_once(report: &Report) -> bool {
+    if report.ok() || report.stderr.contains(probe::LOCAL_MARKER) {
+        return false;
+    }
+    let error = report.error.as_deref().unwrap_or_default();
+    error.starts_with("the server exited during")
+        || (error.contains("cannot start `") && error.contains("in its container"))
+}
+
+/// Looks up, at once, the image of each server that exited at once: `docker image inspect` in
+/// the environment its shim got, bounded like the shims' own engine calls.
+fn image_hints(
+    servers: &[&Server],
+    reports: &[Report],
+    profile: &str,
+    docker: &str,
+) -> Vec<Option<ImageHint>> {
+    let timeout = doctor::engine_timeout();
+    std::thread::scope(|scope| {
+        let looking: Vec<_> = servers
+            .iter()
+            .zip(reports)
+            .map(|(server, report)| {
+                exited_at_once(report).then(|| {
+                    scope.spawn(move || {
+                        let mut env = client_env(server, profile);
+                        for (name, value) in &mut env {
+                            if name == "PATH" {
+                                let mut path = value.clone();
+                                path.push(":");
+                                path.push(SHIM_PATH_TAIL);
+                                *value = path;
+                            }
+                        }
+                        let cli = DockerCli::with_env(docker, env, timeout);
+                        let facts = doctor::inspect_image(&cli, &server.image);
+                        ImageHint {
+                            command: server.command.clone(),
+                            image: server.image.clone(),
+                            suggestion: facts
+                                .as_ref()
+                                .ok()
+                                .map(|facts| doctor::suggestion(server, facts)),
+                            facts,
+                        }
+                    })
+                })
+            })
+            .collect();
+        looking
+            .into_iter()
+            .map(|thread| thread.and_then(|t| t.join().ok()))
+            .collect()
+    })
+}
+
+fn print_json(reports: &[Report], hints: &[Option<ImageHint>], profile: &str) {
     let failed = reports.iter().filter(|r| !r.ok()).count();
+    let servers: Vec<serde_json::Value> = reports
+        .iter()
+        .zip(hints)
+        .map(|(report, hint)| {
+            let mut value = serde_json::to_value(report).unwrap_or_default();
+            if let (Some(hint), Some(object)) = (hint, value.as_object_mut()) {
+                object.insert("command".to_string(), hint.command.clone().into());
+                object.insert("image".to_string(), hint.json());
+                if let Some(suggestion) = &hint.suggestion {
+                    object.insert("hint".to_string(), suggestion.clone().into());
+                }
+            }
+            value
+        })
+        .collect();
     let value = serde_json::json!({
         "profile": profile,
         "failed": failed,
-        "servers": reports,
+        "servers": servers,
     });
     let text = serde_json::to_string_pretty(&value).unwrap_or_default();
     let _ = writeln!(std::io::stdout(), "{text}");
 }
 
-fn print_human(reports: &[Report], ui: &Ui) {
+fn print_human(reports: &[Report], hints: &[Option<ImageHint>], ui: &Ui) {
     let width = reports
         .iter()
         .map(|r| r.server.len())
@@ -193,7 +324,7 @@ fn print_human(reports: &[Report], ui: &Ui) {
         "{:<width$}  {:<9}  {:<10}  {:>8}  {:>5}",
         "server", "path", "protocol", "latency", "tools"
     );
-    for report in reports {
+    for (report, hint) in reports.iter().zip(hints) {
         let style = match report.path {
             probe::PathTaken::Container => anstyle::Style::new(),
             probe::PathTaken::Local => anstyle::AnsiColor::Yellow.on_default(),
@@ -213,6 +344,12 @@ fn print_human(reports: &[Report], ui: &Ui) {
         if let Some(error) = &report.error {
             let _ = writeln!(out, "{:<width$}  {style}{error}{style:#}", "");
         }
+        if let Some(hint) = hint {
+            let _ = writeln!(out, "{:<width$}  {}", "", hint.facts_line());
+            if let Some(suggestion) = &hint.suggestion {
+                let _ = writeln!(out, "{:<width$}  hint: {suggestion}", "");
+            }
+        }
     }
     let failed = reports.iter().filter(|r| !r.ok()).count();
     for report in reports
@@ -230,5 +367,49 @@ fn print_human(reports: &[Report], ui: &Ui) {
             "{failed} of {} server(s) failed (`--verbose` shows their stderr)",
             reports.len()
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(error: &str, stderr: &str) -> Report {
+        let mut report = Report::failed("shell", error);
+        report.stderr = stderr.to_string();
+        report
+    }
+
+    #[test]
+    fn only_a_command_that_did_not_run_in_its_container_gets_the_images_facts() {
+        for error in [
+            "the server exited during `initialize` (its stderr: Error: Cannot find module '/app/dist/index.js')",
+            "mcpgen: MCP server shell cannot start `nodex` in its container: No such file or directory (os error 2)",
+        ] {
+            assert!(exited_at_once(&failed(error, "")), "{error}");
+        }
+        for error in [
+            "mcpgen: MCP server shell is unavailable: the container engine is not reachable",
+            "cannot start the server: `/x/shims/shell.sh`: Permission denied (os error 13)",
+            "no answer within 20s (waiting for `initialize`)",
+        ] {
+            assert!(!exited_at_once(&failed(error, "")), "{error}");
+        }
+        let local = failed(
+            "the server exited during `initialize`",
+            "mcpgen[shell]: WARNING: engine down; running shell UNSANDBOXED",
+        );
+        assert!(!exited_at_once(&local));
+    }
+
+    #[test]
+    fn the_lookup_searches_the_path_the_shim_searches() {
+        let template = include_str!("../../templates/shim.sh.j2");
+        assert!(
+            template.contains(&format!(
+                "PATH=\"${{PATH:-{CLIENT_PATH}}}:{SHIM_PATH_TAIL}\""
+            )),
+            "the shim's PATH changed: update SHIM_PATH_TAIL"
+        );
     }
 }

@@ -2,46 +2,18 @@
 //! healthy server and fails on a hung one, within its timeout and without leaving the hung
 //! server's processes behind.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::figure;
 use crate::support::Stack;
 use crate::support::stack::{FAKE, HUNG, MEMORY};
 
-/// Runs the container's health check once and returns whether it passed and how long it took.
-/// Podman runs checks only on demand (`podman healthcheck run`); Docker runs them on its own
-/// timer, so there the test waits for the next verdict.
 fn check(stack: &Stack, container: &str) -> (bool, Duration) {
-    let started = Instant::now();
-    if stack.engine.podman {
-        let out = super::support::cmd::run(
-            std::process::Command::new("podman").args(["healthcheck", "run", container]),
-            None,
-            Duration::from_secs(60),
-        );
-        assert!(
-            !out.timed_out,
-            "the health check of {container} hung: {out}"
-        );
-        (out.success(), started.elapsed())
-    } else {
-        let before = health(stack, container)["Log"]
-            .as_array()
-            .map_or(0, Vec::len);
-        let (passed, took) = stack.wait_until(
-            &format!("a health check verdict on {container}"),
-            Duration::from_secs(60),
-            || {
-                let log = health(stack, container)["Log"].as_array().cloned()?;
-                (log.len() > before).then(|| log.last().map(|l| l["ExitCode"] == 0))?
-            },
-        );
-        (passed, took)
-    }
+    stack.health_check(container)
 }
 
 fn health(stack: &Stack, container: &str) -> serde_json::Value {
-    stack.inspect(container)["State"]["Health"].clone()
+    stack.health(container)
 }
 
 fn processes(stack: &Stack, container: &str) -> usize {

@@ -11,9 +11,12 @@
 
 mod support;
 
+mod bundled;
 mod client;
 mod faults;
 mod hardening;
 mod health;
 mod probe;
+mod protocols;
+mod sessions;
 mod teardown;

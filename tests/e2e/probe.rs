@@ -44,7 +44,7 @@ fn probe_reports_container_local_and_failed_paths() {
     let fake = find(&report, "fake");
     assert_eq!(fake["path"], "container", "{out}");
     assert_eq!(fake["tools"], 1);
-    assert_eq!(fake["handshake"], "initialize");
+    assert_eq!(fake["era"], "legacy");
     assert_eq!(fake["protocol_version"], "2025-06-18");
     let hung = find(&report, "hung");
     assert_eq!(hung["path"], "failed");
@@ -52,7 +52,7 @@ fn probe_reports_container_local_and_failed_paths() {
         hung["error"]
             .as_str()
             .unwrap_or("")
-            .contains("no answer within 6s"),
+            .contains("no answer within 6s (waiting for `initialize`)"),
         "{hung}"
     );
     assert!(out.elapsed < Duration::from_secs(15), "{out}");

@@ -71,6 +71,15 @@ pub(crate) fn exec(server: &str, secrets: &[&str], command: &[String]) -> Vec<St
         argv.push((*name).to_string());
     }
     argv.push(container(server));
+    // Every session goes through mcpgen's helper in the container, which holds one of the
+    // server's session slots (the fixture's limits hold one session: 128M, 32 pids).
+    argv.extend(strings(&[
+        "/opt/mcpgen/mcpgen-helper",
+        "session",
+        "--server",
+        server,
+    ]));
+    argv.extend(strings(&["--max", "1", "--"]));
     argv.extend(command.iter().cloned());
     argv
 }

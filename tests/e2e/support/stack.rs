@@ -66,11 +66,14 @@ local = ["/usr/bin/node", "{node_modules}/@modelcontextprotocol/server-memory/di
 local_env = { MEMORY_FILE_PATH = "~/memory-local.jsonl" }
 "#;
 
-/// The static fake server (`tests/images/fake-mcp-server.c`): one tool, `echo`.
+/// The static fake server (`tests/images/fake-mcp-server.c`): one tool, `echo`. It is tiny,
+/// so it takes 20 sessions at once (the 20-shims test) within its limits.
 pub const FAKE: &str = r#"
 [servers.fake]
 image = "localhost/mcpgen-test-static:1"
 command = ["fake-mcp-server"]
+limits = { cpus = 0.5, memory = "768M", pids = 256 }
+max_sessions = 20
 "#;
 
 /// The fake server in hang mode: reads and never answers. A short health timeout keeps the
@@ -110,6 +113,15 @@ pub struct ClientEntry {
 impl Stack {
     /// Writes the fixture, runs `mcpgen build`, installs the bundle into a client HOME.
     pub fn build(test: &str, servers: &[&str]) -> Stack {
+        let toml = std::iter::once(HEAD)
+            .chain(servers.iter().copied())
+            .collect::<String>();
+        Stack::from_toml(test, &toml)
+    }
+
+    /// A stack from a whole `mcp.toml` (`{name}`, `{root}` and `{node_modules}` filled in), or
+    /// the bundled one: its `[stack] name` is replaced by the test's, so runs never collide.
+    pub fn from_toml(test: &str, toml: &str) -> Stack {
         let engine = engine();
         let name = format!("{STACK_PREFIX}{test}-{}", std::process::id());
         let dir = tempfile::Builder::new()
@@ -121,9 +133,8 @@ impl Stack {
         std::fs::create_dir_all(root.join("projects")).expect("projects dir");
         std::fs::write(root.join("projects/hello.txt"), "hello from the host\n")
             .expect("fixture file");
-        let toml = std::iter::once(HEAD)
-            .chain(servers.iter().copied())
-            .collect::<String>()
+        let toml = toml
+            .replace("name = \"mcp\"", "name = \"{name}\"")
             .replace("{name}", &stack.name)
             .replace("{root}", &root.display().to_string())
             .replace("{node_modules}", &engine.node_modules.display().to_string());
@@ -241,11 +252,43 @@ impl Stack {
             "-d",
         ];
         args.extend(services);
-        self.docker_ok(&args);
+        // As the user would run it: `~` in a bind mount is the client's HOME, whose Docker
+        // setup (the compose plugin) is the user's.
+        let out = cmd::run(
+            Command::new("docker")
+                .args(&args)
+                .env("DOCKER_HOST", &self.engine.docker_host)
+                .env("HOME", self.home())
+                .env_remove("DOCKER_CONFIG"),
+            None,
+            DOCKER_TIMEOUT,
+        );
+        assert!(
+            out.success(),
+            "docker {args:?} failed: {out}\n{}",
+            self.engine_view()
+        );
         for service in services {
             self.wait_running(service, Duration::from_secs(60));
         }
         started.elapsed()
+    }
+
+    /// Runs the container's health check once (Podman) or waits for the next verdict of its
+    /// timer (Docker); whether it passed and how long the check itself took.
+    pub fn health_check(&self, container: &str) -> (bool, Duration) {
+        let check = self.engine.health_check(container, Duration::from_secs(60));
+        assert!(
+            !check.hung,
+            "no health check verdict on {container} within 60s\n{}",
+            self.engine_view()
+        );
+        (check.passed, check.took)
+    }
+
+    /// The engine's `State.Health` of a container.
+    pub fn health(&self, container: &str) -> Value {
+        self.inspect(container)["State"]["Health"].clone()
     }
 
     pub fn inspect(&self, container: &str) -> Value {

@@ -86,10 +86,21 @@ pub(super) fn run_check(args: &Args) -> (bool, serde_json::Value) {
                 }),
             )
         }
-        Err(failure) => (
-            false,
-            json!({"ok": false, "era": era, "error": failure.to_string(), "millis": millis}),
-        ),
+        Err(failure) => {
+            // A slow server may fail a check that had to start it twice (discovery on a
+            // throw-away process, then the handshake): keep what the discovery learned, so the
+            // next check starts it once.
+            if known.is_none()
+                && handshake.era_answered()
+                && let Some(era) = handshake.era()
+            {
+                remember(&cache, era);
+            }
+            (
+                false,
+                json!({"ok": false, "era": era, "error": failure.to_string(), "millis": millis}),
+            )
+        }
     }
 }
 

@@ -144,6 +144,9 @@ enum Stage {
 pub struct Handshake {
     client: String,
     era: Option<Era>,
+    /// The era came from the server's own answer to `server/discover` (not from its silence
+    /// or its exit, which a merely slow or crashing server shows too).
+    era_answered: bool,
     stage: Stage,
 }
 
@@ -154,8 +157,15 @@ impl Handshake {
         Self {
             client: client.to_string(),
             era,
+            era_answered: era.is_some(),
             stage: Stage::NotStarted,
         }
+    }
+
+    /// Whether [`Handshake::era`] is worth remembering even when the handshake failed: the
+    /// server answered the era discovery itself.
+    pub fn era_answered(&self) -> bool {
+        self.era_answered
     }
 
     /// The request the handshake is waiting on, for messages and timeouts.
@@ -228,6 +238,7 @@ impl Handshake {
         let error = message.get("error");
         match (&self.stage, id) {
             (Stage::Discover { version, retried }, Some(DISCOVER_ID)) => {
+                self.era_answered = true;
                 if let Some(result) = result {
                     let version = version.clone();
                     let server = result
@@ -259,6 +270,17 @@ impl Handshake {
                 self.legacy_on_fresh_process()
             }
             (Stage::Initialize, Some(INITIALIZE_ID)) => {
+                let code = error.and_then(|e| e.get("code")).and_then(Value::as_i64);
+                if result.is_none()
+                    && code.is_some_and(|c| UNSUPPORTED_VERSION.contains(&c))
+                    && !self.era_answered
+                {
+                    // A modern-only server that was slow to answer the discovery (its silence
+                    // read as legacy) says so now: discover again, as modern.
+                    self.era = Some(Era::Modern);
+                    self.era_answered = true;
+                    return self.discover(MODERN_VERSION.to_string(), false);
+                }
                 let Some(result) = result else {
                     return self.finish(Err(Failure::Refused {
                         during: "initialize",
@@ -520,10 +542,23 @@ mod tests {
     }
 
     #[test]
-    fn silence_to_discover_is_legacy() {
+    fn silence_to_discover_is_legacy_but_not_an_answer() {
         let mut h = Handshake::new("t", None);
         h.started();
         assert_eq!(h.on(Event::TimedOut), Action::Restart);
+        assert_eq!(h.era(), Some(Era::Legacy));
+        assert!(!h.era_answered());
+    }
+
+    #[test]
+    fn an_answered_discovery_is_worth_remembering_even_if_the_rest_fails() {
+        let mut h = Handshake::new("t", None);
+        h.started();
+        h.on(Event::Line(&error(DISCOVER_ID, -32601, Value::Null)));
+        assert!(h.era_answered());
+        h.started();
+        assert!(matches!(h.on(Event::TimedOut), Action::Done(Err(_))));
+        assert_eq!(h.era(), Some(Era::Legacy));
     }
 
     #[test]
@@ -557,6 +592,22 @@ mod tests {
                 offered: vec!["2027-01-01".to_string()]
             }))
         );
+    }
+
+    #[test]
+    fn a_slow_modern_server_read_as_legacy_is_discovered_again() {
+        let mut h = Handshake::new("t", None);
+        h.started();
+        assert_eq!(h.on(Event::TimedOut), Action::Restart);
+        h.started();
+        let refusal = error(
+            INITIALIZE_ID,
+            -32022,
+            json!({"supported": [MODERN_VERSION]}),
+        );
+        let again = sent(&h.on(Event::Line(&refusal)));
+        assert_eq!(again[0]["method"], "server/discover");
+        assert_eq!(h.era(), Some(Era::Modern));
     }
 
     #[test]

@@ -162,12 +162,13 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// A quarter of the total for discovery, at most 2 s: legacy servers that drop unknown
-    /// methods cost that much once, then the era is remembered.
+    /// A third of the total for discovery, at most 5 s: the wait includes the server's own
+    /// start (an interpreter in a container, on a busy machine), and legacy servers that drop
+    /// unknown methods cost it only once, as the era is remembered.
     pub fn new(total: Duration) -> Self {
         Budget {
             total,
-            discover: (total / 4).min(Duration::from_secs(2)),
+            discover: (total / 3).min(Duration::from_secs(5)),
         }
     }
 }

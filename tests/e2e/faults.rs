@@ -16,24 +16,8 @@ use crate::support::{Stack, call, list_tools, sleep};
 
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":7,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}}"#;
 
-/// Runs a client config entry by hand with one request on stdin: the raw bytes a client gets.
 fn raw(stack: &Stack, entry: &ClientEntry, extra_env: &[(&str, &str)], input: &str) -> Output {
-    let mut command = Command::new(&entry.command);
-    command
-        .args(&entry.args)
-        .env_clear()
-        .env("HOME", stack.home())
-        .env("PATH", "/usr/bin:/bin")
-        .envs(&entry.env)
-        .current_dir("/");
-    for (k, v) in extra_env {
-        command.env(k, v);
-    }
-    cmd::run(
-        &mut command,
-        Some(&format!("{input}\n")),
-        Duration::from_secs(60),
-    )
+    stack.raw(entry, extra_env, input)
 }
 
 fn session_processes(stack: &Stack, container: &str) -> usize {

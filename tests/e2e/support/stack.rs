@@ -405,6 +405,27 @@ impl Stack {
         }
     }
 
+    /// Runs a client config entry by hand with one request on stdin: the raw bytes a client
+    /// gets (an SDK may show only "Connection closed" for an error answer before an exit).
+    pub fn raw(&self, entry: &ClientEntry, extra_env: &[(&str, &str)], input: &str) -> Output {
+        let mut command = Command::new(&entry.command);
+        command
+            .args(&entry.args)
+            .env_clear()
+            .env("HOME", self.home())
+            .env("PATH", "/usr/bin:/bin")
+            .envs(&entry.env)
+            .current_dir("/");
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        cmd::run(
+            &mut command,
+            Some(&format!("{input}\n")),
+            Duration::from_secs(60),
+        )
+    }
+
     /// Engine time, in whole seconds since the epoch, for `docker events --since/--until`.
     pub fn now_secs() -> u64 {
         std::time::SystemTime::now()

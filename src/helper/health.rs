@@ -8,9 +8,8 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -130,20 +129,7 @@ pub(super) fn run(args: &Args) -> ExitCode {
 }
 
 fn spawn_server(command: &[OsString]) -> io::Result<std::process::Child> {
-    Command::new(&command[0])
-        .args(&command[1..])
-        // Its own process group: a server's children end with it when the check is over.
-        .process_group(0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| {
-            io::Error::new(
-                error.kind(),
-                format!("`{}`: {error}", command[0].to_string_lossy()),
-            )
-        })
+    stdio::spawn(Command::new(&command[0]).args(&command[1..]))
 }
 
 /// Best effort: a container without a writable `/tmp` discovers the era on every check.

@@ -5,7 +5,8 @@
 //! [`MAX_OUTPUT`] bytes in all ends the probe, so a flooding server cannot exhaust the prober.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -173,6 +174,20 @@ impl Budget {
     }
 }
 
+/// Starts `command` as a server process for [`run`]: stdio piped, in a process group of its
+/// own (so ending it ends what it started: a shim's docker and flock, a server's children),
+/// and a start error that names the program.
+pub fn spawn(command: &mut Command) -> io::Result<Child> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    command
+        .process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| io::Error::new(error.kind(), format!("`{program}`: {error}")))
+}
+
 /// What a run of the handshake found.
 #[derive(Debug)]
 pub struct Transcript {
@@ -282,7 +297,6 @@ fn quoted(stderr: &str) -> String {
 mod tests {
     use super::*;
     use crate::mcp::handshake::Era;
-    use std::process::{Command, Stdio};
 
     /// A scripted server: a shell script that reads requests and prints canned answers.
     fn script(body: &str) -> impl FnMut() -> io::Result<Child> + use<> {

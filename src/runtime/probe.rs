@@ -5,14 +5,13 @@
 //! run on a fresh one. The era is reported, so a caller can remember it.
 
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::mcp::stdio::{Budget, transcript};
+use crate::mcp::stdio::{self, Budget, transcript};
 use crate::mcp::{Era, Failure, Handshake};
 
 /// What a shim prints on stderr when it runs the server's local command instead of the
@@ -131,24 +130,13 @@ pub fn probe_all(targets: &[Target], options: Options) -> Vec<Report> {
 /// Probes one target.
 pub fn probe(target: &Target, options: Options) -> Report {
     let spawn = || {
-        Command::new(&target.program)
-            .args(&target.args)
-            .env_clear()
-            .envs(target.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(&target.current_dir)
-            // Its own process group, so that ending it also ends what a shim started
-            // (docker, flock, sleep) and nothing of the probe outlives it.
-            .process_group(0)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|error| {
-                std::io::Error::new(
-                    error.kind(),
-                    format!("`{}`: {error}", target.program.display()),
-                )
-            })
+        stdio::spawn(
+            Command::new(&target.program)
+                .args(&target.args)
+                .env_clear()
+                .envs(target.env.iter().map(|(k, v)| (k, v)))
+                .current_dir(&target.current_dir),
+        )
     };
     let mut handshake = Handshake::new("mcpgen-probe", None);
     let run = transcript(&mut handshake, spawn, Budget::new(options.timeout));

@@ -51,7 +51,7 @@ fn once_probes_every_server_and_exits_0_or_1() {
             line["reason"]
                 .as_str()
                 .unwrap_or("")
-                .contains("fake, protocol 2025-06-18"),
+                .contains("fake, legacy protocol 2025-06-18"),
             "{line}"
         );
     }
@@ -146,7 +146,7 @@ allow = [{{ rule = "MCP016", reason = "a local test image" }}]
         by("missing")["reason"]
             .as_str()
             .unwrap()
-            .contains("not in the container"),
+            .contains("is not an executable in this container"),
         "{lines:?}"
     );
 }

@@ -404,7 +404,6 @@ pub(crate) struct Server {
     pub(crate) command: &'static str,
     pub(crate) restart: &'static str,
     pub(crate) env: &'static str,
-    pub(crate) keepalive: Option<&'static str>,
 }
 
 impl Server {
@@ -415,7 +414,6 @@ impl Server {
             command: r#"["fake-mcp-server"]"#,
             restart: "no",
             env: "{}",
-            keepalive: None,
         }
     }
 
@@ -435,12 +433,8 @@ impl Server {
         if self.restart == "no" {
             allow.push(r#"{ rule = "MCP019", reason = "the monitor under test restarts it" }"#);
         }
-        let keepalive = self
-            .keepalive
-            .map(|k| format!("keepalive = {k}\n"))
-            .unwrap_or_default();
         format!(
-            "[servers.{name}]\nimage = \"{FAKE_IMAGE}\"\ncommand = {command}\nrestart = \"{restart}\"\nenv = {env}\n{keepalive}allow = [{allow}]\n",
+            "[servers.{name}]\nimage = \"{FAKE_IMAGE}\"\ncommand = {command}\nrestart = \"{restart}\"\nenv = {env}\nallow = [{allow}]\n",
             name = self.name,
             command = self.command,
             restart = self.restart,

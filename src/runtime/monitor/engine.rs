@@ -1,6 +1,7 @@
 //! The container engine, through the Docker Engine API (`bollard`): the stack's containers by
-//! label, the event stream, exec probes and restarts. Docker and Podman both serve this API;
-//! where they differ (event order, restarting a paused container) it says so.
+//! label, the event stream, exec probes, restarts, and the stop of a server given up on. Docker
+//! and Podman both serve this API; where they differ (event order, restarting a paused container,
+//! a restart policy without backoff) it says so.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::models::ContainerSummaryStateEnum;
 use bollard::query_parameters::{
     EventsOptions, InspectContainerOptions, ListContainersOptions, RestartContainerOptions,
-    StartContainerOptions,
+    StartContainerOptions, StopContainerOptions,
 };
 use futures_util::{Stream, StreamExt};
 use tokio::time::Instant;
@@ -29,6 +30,10 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Seconds a restart waits for the container to stop before killing it. The idle keeper
 /// (`sleep infinity` under `init`) stops at once; a hung process must not hold recovery up.
 const STOP_TIMEOUT_SECS: i32 = 2;
+/// How often [`Engine::halt`] looks whether the restart policy started a stopped container again.
+const HALT_POLL: Duration = Duration::from_millis(100);
+/// How many times [`Engine::halt`] stops a container that its restart policy keeps starting.
+const HALT_ATTEMPTS: u32 = 10;
 
 /// Which engine serves the API: they order a container's events differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +105,8 @@ impl RunState {
 #[derive(Debug, Clone)]
 pub struct Container {
     pub id: String,
+    /// The container's name (`mcp-memory`), for messages; the short id when unknown.
+    pub name: String,
     pub stack: String,
     pub server: String,
     pub command: Vec<String>,
@@ -233,7 +240,8 @@ impl Engine {
                     Some(ContainerSummaryStateEnum::RESTARTING) => RunState::Restarting,
                     _ => RunState::Stopped,
                 };
-                container_from_labels(summary.id?, &labels, stack, state)
+                let name = summary.names.and_then(|n| n.into_iter().next());
+                container_from_labels(summary.id?, name, &labels, stack, state)
             })
             .collect())
     }
@@ -270,6 +278,7 @@ impl Engine {
         };
         Ok(container_from_labels(
             inspect.id.unwrap_or_else(|| id.to_string()),
+            inspect.name,
             &labels,
             stack,
             state,
@@ -338,6 +347,23 @@ impl Engine {
         era: Option<Era>,
     ) -> ProbeOutcome {
         let started = Instant::now();
+        if container.state == RunState::Paused {
+            // A frozen container cannot answer (the engines refuse an exec into it): a failure
+            // at once, as long as the engine still says it is paused.
+            match self.container(&container.id, &container.stack).await {
+                Ok(Some(now)) if now.state == RunState::Paused => {
+                    return ProbeOutcome::Failed {
+                        latency: started.elapsed(),
+                        reason: "paused: a frozen server cannot answer".to_string(),
+                    };
+                }
+                Ok(Some(now)) if !now.state.is_up() => return ProbeOutcome::NotRunning,
+                Ok(None) => return ProbeOutcome::Gone,
+                Err(error) if error.unreachable => return ProbeOutcome::EngineDown(error.message),
+                // Unpaused meanwhile: probe it as usual.
+                _ => {}
+            }
+        }
         // The exec is given a little more than the helper's own deadline, so the helper's
         // answer (with its reason) arrives before the monitor gives up on it.
         let attempt = self.helper_probe(container, timeout, era);
@@ -480,11 +506,84 @@ impl Engine {
             .map_err(|_| EngineError::new("the restart did not finish in time", false))??;
         Ok(())
     }
+
+    /// Stops a server's container that the monitor gave up on, after checking that it belongs
+    /// to `stack`, and makes sure it stays stopped; returns how many stops it took.
+    ///
+    /// A stop through the API turns the container's restart policy off until someone starts it
+    /// again (Docker's `unless-stopped` and `always`; Podman's too: its stop marks the container
+    /// stopped by the user). But Podman answers a stop of a container between two turns of a
+    /// crash loop (exited, its restart not begun yet) with "not modified", marks nothing, and
+    /// restarts it right after, without backoff. So when the restart policy restarts it
+    /// (`restarts`), the container is watched for `settle` after each stop, and stopped again
+    /// whenever it runs again.
+    pub async fn halt(
+        &self,
+        id: &str,
+        stack: &str,
+        restarts: bool,
+        settle: Duration,
+    ) -> Result<u32, EngineError> {
+        let gone = || {
+            EngineError::new(
+                format!("container {id} is gone or not a server of stack `{stack}`"),
+                false,
+            )
+        };
+        let limit = CALL_TIMEOUT + Duration::from_secs(STOP_TIMEOUT_SECS.unsigned_abs().into());
+        for attempt in 1..=HALT_ATTEMPTS {
+            let Some(container) = self.container(id, stack).await? else {
+                return Err(gone());
+            };
+            if container.state == RunState::Paused {
+                // Podman refuses to stop a paused container.
+                bounded(self.docker.unpause_container(id)).await?;
+            }
+            if container.state != RunState::Stopped {
+                let stop = self.docker.stop_container(
+                    id,
+                    Some(StopContainerOptions {
+                        t: Some(STOP_TIMEOUT_SECS),
+                        signal: None,
+                    }),
+                );
+                tokio::time::timeout(limit, stop)
+                    .await
+                    .map_err(|_| EngineError::new("the stop did not finish in time", false))??;
+            }
+            if !restarts {
+                return Ok(attempt);
+            }
+            let until = Instant::now() + settle;
+            let started_again = loop {
+                match self.container(id, stack).await? {
+                    None => return Err(gone()),
+                    Some(now) if now.state != RunState::Stopped => break true,
+                    Some(_) => {}
+                }
+                if Instant::now() >= until {
+                    break false;
+                }
+                tokio::time::sleep(HALT_POLL).await;
+            };
+            if !started_again {
+                return Ok(attempt);
+            }
+        }
+        Err(EngineError::new(
+            format!(
+                "its restart policy started it again after each of {HALT_ATTEMPTS} stops \
+                 through the API"
+            ),
+            false,
+        ))
+    }
 }
 
 /// Reads a server container's labels; `None` for anything that is not a server of `stack`.
 fn container_from_labels(
     id: String,
+    name: Option<String>,
     labels: &HashMap<String, String>,
     stack: &str,
     state: RunState,
@@ -501,8 +600,13 @@ fn container_from_labels(
         Some("exists") => ProbeKind::Exists,
         _ => ProbeKind::Handshake,
     };
+    let name = name
+        .map(|n| n.trim_start_matches('/').to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| super::log::short_id(&id).to_string());
     Some(Container {
         id,
+        name,
         stack: stack.to_string(),
         server,
         command,
@@ -605,6 +709,7 @@ mod tests {
     fn reads_a_server_from_its_labels() {
         let found = container_from_labels(
             "abc".to_string(),
+            Some("/mcp-github".to_string()),
             &labels(&[
                 (LABEL_STACK, "mcp"),
                 (LABEL_SERVER, "github"),
@@ -616,6 +721,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(found.server, "github");
+        assert_eq!(found.name, "mcp-github");
         assert_eq!(found.command, ["/server/github-mcp-server", "stdio"]);
         assert_eq!(found.probe, ProbeKind::Exists);
     }
@@ -642,8 +748,12 @@ mod tests {
     #[test]
     fn ignores_other_stacks_and_the_monitor_itself() {
         let other = labels(&[(LABEL_STACK, "other"), (LABEL_SERVER, "memory")]);
-        assert!(container_from_labels("a".into(), &other, "mcp", RunState::Running).is_none());
+        assert!(
+            container_from_labels("a".into(), None, &other, "mcp", RunState::Running).is_none()
+        );
         let monitor = labels(&[(LABEL_STACK, "mcp")]);
-        assert!(container_from_labels("b".into(), &monitor, "mcp", RunState::Running).is_none());
+        assert!(
+            container_from_labels("b".into(), None, &monitor, "mcp", RunState::Running).is_none()
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The monitor's output: one JSON object per line on stdout, every key always present (null
 //! when it does not apply) so `jq` filters and log pipelines see one stable shape.
-//! Failures that stop the healing (a server marked failed) are also said in words on stderr.
+//! Failures that stop the healing (a server marked failed and stopped, or one the monitor
+//! cannot stop) are also said in words on stderr.
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -48,8 +49,12 @@ pub enum Event {
     RestartFailed,
     /// The monitor leaves a crash to the container's restart policy (`action` = `wait`).
     Waiting,
-    /// The crash-loop cap is reached: no more restarts (`action` = `give_up`).
+    /// The crash-loop cap is reached: the monitor stopped the container, no more restarts
+    /// (`action` = `give_up`, `level` = `error`).
     Failed,
+    /// The crash-loop cap is reached but the monitor could not stop the container; it tries
+    /// again (`action` = `give_up`, `level` = `error`).
+    StopFailed,
     /// The status file cannot be written (said once).
     StatusFile,
 }
@@ -162,7 +167,8 @@ impl Log {
             eprintln!(
                 "mcpgen monitor: ERROR: server `{server}` {}: {reason}",
                 match line.event {
-                    Event::Failed => "FAILED, the monitor no longer restarts it",
+                    Event::Failed => "FAILED: the monitor stopped it and no longer restarts it",
+                    Event::StopFailed => "FAILED, and the monitor cannot stop it",
                     _ => "needs attention",
                 }
             );

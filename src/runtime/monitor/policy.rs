@@ -14,6 +14,10 @@ use serde::Serialize;
 pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
 /// The longest wait between two restarts.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// The shortest wait between a failed probe and the next one.
+pub const RECHECK_MIN: Duration = Duration::from_millis(100);
+/// The longest wait between a failed probe and the next one.
+pub const RECHECK_MAX: Duration = Duration::from_secs(1);
 /// How long after a `kill`, `stop` or `restart` by someone else a `die` still counts as that
 /// person's doing. Longer than any stop timeout in practice (Compose's default is 10 s), short
 /// enough that a stray signal (`docker kill -s HUP`) does not excuse a crash much later.
@@ -31,6 +35,11 @@ pub struct Policy {
     pub backoff_max: Duration,
     /// How long a crash is left to the engine's restart policy before the monitor steps in.
     pub engine_grace: Duration,
+    /// The wait between the start of a failed probe and the next one: a tenth of the interval,
+    /// within [`RECHECK_MIN`] and [`RECHECK_MAX`]. Short, so that `failures` probes confirm a
+    /// failure within a fraction of an interval when each fails at once (a paused container, a
+    /// server that exits); a probe that timed out is followed at once.
+    pub recheck: Duration,
 }
 
 impl Policy {
@@ -42,6 +51,9 @@ impl Policy {
             backoff_base: BACKOFF_BASE,
             backoff_max: BACKOFF_MAX,
             engine_grace: interval,
+            recheck: (interval / 10)
+                .clamp(RECHECK_MIN, RECHECK_MAX)
+                .min(interval),
         }
     }
 
@@ -72,7 +84,8 @@ pub enum State {
     Restarting,
     /// Stopped by a person (or found stopped): left alone until it is started again.
     Stopped,
-    /// Past `max_restarts` within `window`: the monitor no longer restarts it.
+    /// Past `max_restarts` within `window`: the monitor no longer restarts it, and stops its
+    /// container so that its restart policy does not either.
     Failed,
 }
 
@@ -104,10 +117,30 @@ pub enum Decision {
         check_at: Instant,
         reason: String,
     },
-    /// The crash-loop cap is reached: stop restarting, report the server failed.
+    /// The crash-loop cap is reached: the server is failed. Stop its container through the API
+    /// now (a stop through the API also keeps its restart policy from starting it again), and
+    /// report it failed; no more restarts until a person starts it.
     GiveUp {
         reason: String,
     },
+    /// The stop of a failed server did not work: try again at `at`.
+    Stop {
+        at: Instant,
+    },
+}
+
+/// Where the monitor's stop of a failed server stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// Not given up on.
+    No,
+    /// Given up on: its container is being stopped, or is to be stopped again (after a stop that
+    /// failed). Events meanwhile are the stop's, or the restart policy's that it ends.
+    Stopping,
+    /// Given up on and stopped by the monitor. Its restart policy is off (the engine's rule for
+    /// a stop through the API) until someone starts it: that start is a person's, and the
+    /// server is watched again with a fresh budget.
+    Stopped,
 }
 
 /// Who started a container that the monitor saw start.
@@ -126,12 +159,16 @@ pub enum Starter {
 pub enum Death {
     ByPerson,
     Crash,
+    /// The monitor's own stop of a failed server (or a turn of the crash loop it is ending):
+    /// the server stays failed.
+    Halted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
     Restart(Instant),
     EngineCheck(Instant),
+    Stop(Instant),
 }
 
 /// One server's history as the policy sees it.
@@ -148,6 +185,9 @@ pub struct Tracker {
     /// container's restart policy restarts it (so the next `start` is the engine's).
     crashed: Option<bool>,
     pending: Option<Pending>,
+    halt: Halt,
+    /// Stops of a failed server that did not work in a row, for their backoff.
+    failed_stops: u32,
 }
 
 impl Tracker {
@@ -165,6 +205,8 @@ impl Tracker {
             person_stopping: None,
             crashed: None,
             pending: None,
+            halt: Halt::No,
+            failed_stops: 0,
         }
     }
 
@@ -182,18 +224,33 @@ impl Tracker {
         u32::try_from(self.restarts.len()).unwrap_or(u32::MAX)
     }
 
+    /// Where the stop of a failed server stands.
+    pub fn halt(&self) -> Halt {
+        self.halt
+    }
+
     /// Whether probing it makes sense: it should be running and nothing is under way.
     pub fn wants_probe(&self) -> bool {
         matches!(
             self.state,
             State::Starting | State::Healthy | State::Unhealthy | State::Failed
         ) && self.crashed.is_none()
+            && self.halt == Halt::No
+    }
+
+    /// When a server whose last probe (begun at `last_probe`) failed is probed again: a
+    /// [`Policy::recheck`] later, not a whole interval, so that `failures` failures in a row are
+    /// reached quickly. `None` for a server that is not failing: healthy ones are probed every
+    /// interval, never faster.
+    pub fn recheck_at(&self, policy: &Policy, last_probe: Instant) -> Option<Instant> {
+        (self.state == State::Unhealthy && self.consecutive_failures > 0 && self.wants_probe())
+            .then_some(last_probe + policy.recheck)
     }
 
     /// The time of the next scheduled step, if any.
     pub fn due_at(&self) -> Option<Instant> {
         self.pending.map(|p| match p {
-            Pending::Restart(at) | Pending::EngineCheck(at) => at,
+            Pending::Restart(at) | Pending::EngineCheck(at) | Pending::Stop(at) => at,
         })
     }
 
@@ -214,16 +271,14 @@ impl Tracker {
         }
         let count = self.restarts_in_window(policy, now);
         if count >= policy.max_restarts {
-            self.state = State::Failed;
-            self.pending = None;
-            return Decision::GiveUp {
-                reason: format!(
-                    "{why}; {count} restart(s) within {} already (max_restarts = {}): \
-                     no more restarts, fix the server and start it again",
+            return self.give_up(
+                now,
+                format!(
+                    "{why}; {count} restart(s) within {} already (max_restarts = {})",
                     crate::model::units::format_duration(policy.window),
                     policy.max_restarts
                 ),
-            };
+            );
         }
         let wait = policy.backoff(self.restarts.len());
         let at = self
@@ -243,18 +298,65 @@ impl Tracker {
         Decision::Restart { at, reason }
     }
 
+    /// Past the cap: failed, and its container is to be stopped now.
+    fn give_up(&mut self, now: Instant, reason: String) -> Decision {
+        self.state = State::Failed;
+        self.halt = Halt::Stopping;
+        self.pending = Some(Pending::Stop(now));
+        self.crashed = None;
+        self.person_stopping = None;
+        self.failed_stops = 0;
+        Decision::GiveUp { reason }
+    }
+
+    /// Whether the stop of a failed server is due at `now`.
+    pub fn stop_due(&self, now: Instant) -> bool {
+        matches!(self.pending, Some(Pending::Stop(at)) if at <= now)
+    }
+
+    /// The monitor's stop of a failed server is under way.
+    pub fn stop_begun(&mut self) {
+        if matches!(self.pending, Some(Pending::Stop(_))) {
+            self.pending = None;
+        }
+    }
+
+    /// The monitor's stop of a failed server ended: `ok` when the container is stopped and
+    /// stays stopped. Otherwise it is tried again with backoff.
+    pub fn stop_done(&mut self, policy: &Policy, now: Instant, ok: bool) -> Decision {
+        if self.halt != Halt::Stopping {
+            return Decision::Nothing;
+        }
+        if ok {
+            self.halt = Halt::Stopped;
+            self.failed_stops = 0;
+            self.pending = None;
+            return Decision::Nothing;
+        }
+        self.failed_stops = self.failed_stops.saturating_add(1);
+        let at = now + policy.backoff(self.failed_stops as usize);
+        self.pending = Some(Pending::Stop(at));
+        Decision::Stop { at }
+    }
+
+    /// A paused (frozen) container cannot answer: it counts as a failed probe at once, without
+    /// waiting for one to time out.
+    pub fn paused(&mut self, policy: &Policy, now: Instant) -> Decision {
+        self.probe_failed(policy, now)
+    }
+
     /// A probe answered the handshake.
-    pub fn probe_ok(&mut self, policy: &Policy, now: Instant) -> State {
+    pub fn probe_ok(&mut self) -> State {
         let before = self.state;
+        if self.halt != Halt::No {
+            // A probe begun before the monitor gave up: a failed server stays failed (a crash
+            // loop answers now and then between crashes) until a person starts it again.
+            return before;
+        }
         self.consecutive_failures = 0;
         if matches!(self.pending, Some(Pending::Restart(_))) {
             // It recovered while a backed-off restart was waiting: no reason to restart now.
             self.pending = None;
-        }
-        // A crash loop answers now and then between crashes: it stays failed while the
-        // restarts that made it so are still in the window.
-        if before == State::Failed && self.restarts_in_window(policy, now) >= policy.max_restarts {
-            return before;
         }
         self.state = State::Healthy;
         before
@@ -266,9 +368,6 @@ impl Tracker {
             return Decision::Nothing;
         }
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-        if self.state == State::Failed {
-            return Decision::Nothing;
-        }
         if self.consecutive_failures >= policy.failures {
             let why = format!(
                 "{} consecutive failed probe(s) (failures = {})",
@@ -286,9 +385,12 @@ impl Tracker {
             .is_some_and(|at| now.saturating_duration_since(at) <= USER_STOP_GRACE)
     }
 
-    /// Someone other than the monitor asked the engine to kill, stop or restart it.
+    /// Someone other than the monitor asked the engine to kill, stop or restart it. Not while
+    /// the monitor stops a failed server: those are its own stop's events.
     pub fn person_stopping(&mut self, now: Instant) {
-        self.person_stopping = Some(now);
+        if self.halt == Halt::No {
+            self.person_stopping = Some(now);
+        }
     }
 
     /// The container's main process ended (`die`), not by the monitor's own restart.
@@ -300,6 +402,12 @@ impl Tracker {
         engine_restarts: bool,
         why: &str,
     ) -> (Death, Decision) {
+        if self.halt != Halt::No {
+            // The monitor's own stop of a failed server, or a turn of the crash loop it is
+            // ending: it stays failed (not "stopped by a person").
+            self.person_stopping = None;
+            return (Death::Halted, Decision::Nothing);
+        }
         let by_person = self.stop_requested(now);
         self.person_stopping = None;
         if by_person {
@@ -311,9 +419,6 @@ impl Tracker {
         }
         self.crashed = Some(engine_restarts);
         self.consecutive_failures = 0;
-        if self.state == State::Failed {
-            return (Death::Crash, Decision::Nothing);
-        }
         if engine_restarts {
             let count = self.restarts_in_window(policy, now);
             if count >= policy.max_restarts {
@@ -341,11 +446,31 @@ impl Tracker {
 
     /// The container started, not by the monitor's own restart.
     pub fn started(&mut self, policy: &Policy, now: Instant) -> (Starter, Decision) {
+        match self.halt {
+            Halt::No => {}
+            // Its restart policy, before the monitor's stop took: the stop (again) handles it.
+            Halt::Stopping => return (Starter::Engine, Decision::Nothing),
+            // Stopped by the monitor, so its restart policy is off: a person started it. It is
+            // watched again, with a fresh budget of restarts.
+            Halt::Stopped => {
+                self.halt = Halt::No;
+                self.crashed = None;
+                self.person_stopping = None;
+                self.consecutive_failures = 0;
+                self.restarts.clear();
+                self.pending = None;
+                self.state = State::Starting;
+                return (Starter::Person, Decision::Nothing);
+            }
+        }
+        // Running now: a stop asked for before this start is over, whether its `die` was seen
+        // or not (Podman's restart policy emits `restart` after a `die` that a monitor that
+        // just connected may have missed: that `restart` stopped nothing).
+        self.person_stopping = None;
         let crashed = self.crashed.take();
         if crashed.is_none() && self.state != State::Stopped {
             return (Starter::Nobody, Decision::Nothing);
         }
-        self.person_stopping = None;
         self.consecutive_failures = 0;
         if crashed == Some(true) {
             // The engine's restart policy at work: it counts in the crash-loop window, so a
@@ -355,29 +480,20 @@ impl Tracker {
             if matches!(self.pending, Some(Pending::EngineCheck(_))) {
                 self.pending = None;
             }
-            if self.state == State::Failed {
-                return (Starter::Engine, Decision::Nothing);
-            }
             let count = self.restarts.len();
             if count > policy.max_restarts as usize {
-                self.state = State::Failed;
-                self.pending = None;
-                return (
-                    Starter::Engine,
-                    Decision::GiveUp {
-                        reason: format!(
-                            "crash loop: restarted {count} times within {} (max_restarts = {})",
-                            crate::model::units::format_duration(policy.window),
-                            policy.max_restarts
-                        ),
-                    },
+                let reason = format!(
+                    "crash loop: restarted {count} times within {} (max_restarts = {})",
+                    crate::model::units::format_duration(policy.window),
+                    policy.max_restarts
                 );
+                return (Starter::Engine, self.give_up(now, reason));
             }
             self.state = State::Starting;
             return (Starter::Engine, Decision::Nothing);
         }
         // Started by a person (after a stop, or after a crash that no restart policy handles),
-        // or by `compose up`: a fresh start, failed or not.
+        // or by `compose up`: a fresh start.
         self.restarts.clear();
         self.pending = None;
         self.state = State::Starting;
@@ -486,7 +602,7 @@ mod tests {
         let mut t = Tracker::new(true);
         t.probe_failed(&policy, clock.at(1.0));
         t.probe_failed(&policy, clock.at(2.0));
-        assert_eq!(t.probe_ok(&policy, clock.at(2.5)), State::Unhealthy);
+        assert_eq!(t.probe_ok(), State::Unhealthy);
         assert_eq!(t.consecutive_failures(), 0);
         assert_eq!(t.probe_failed(&policy, clock.at(3.0)), Decision::Nothing);
         assert_eq!(t.probe_failed(&policy, clock.at(4.0)), Decision::Nothing);
@@ -522,15 +638,18 @@ mod tests {
         let (_, d) = t.died(&policy, clock.at(11.2), false, "exit 137");
         assert_eq!(restart_at(&d), clock.at(13.0));
         t.restart_begun(&policy, clock.at(13.0));
-        // Crash 4: three restarts within the window already, max_restarts = 3.
+        // Crash 4: three restarts within the window already, max_restarts = 3: give up, which
+        // means stop the container now.
         let (_, d) = t.died(&policy, clock.at(13.5), false, "exit 137");
         assert!(matches!(d, Decision::GiveUp { .. }), "{d:?}");
         assert_eq!(t.state(), State::Failed);
+        assert_eq!(t.halt(), Halt::Stopping);
+        assert!(t.stop_due(clock.at(13.5)), "the stop is due at once");
         // Failed stays failed: no more restarts by the monitor.
         let (_, d) = t.died(&policy, clock.at(15.0), false, "exit 137");
         assert_eq!(d, Decision::Nothing);
         assert_eq!(t.state(), State::Failed);
-        assert_eq!(t.due_at(), None);
+        assert!(!t.restart_due(clock.at(100.0)));
     }
 
     #[test]
@@ -540,7 +659,7 @@ mod tests {
         for at in [0.0, 100.0, 200.0] {
             t.restart_begun(&policy, clock.at(at));
             t.restart_done(&policy, clock.at(at + 0.5), true);
-            t.probe_ok(&policy, clock.at(at + 1.0));
+            t.probe_ok();
         }
         assert_eq!(t.restarts_in_window(&policy, clock.at(599.0)), 3);
         // At 600 s the first restart leaves the 10 min window: one more is allowed.
@@ -557,12 +676,21 @@ mod tests {
         for i in 0..10 {
             let now = clock.at(f64::from(i) * 0.1);
             let (death, d) = t.died(&policy, now, true, "exit 1");
-            assert_eq!(death, Death::Crash);
+            let expected = if gave_up.is_some() {
+                Death::Halted
+            } else {
+                Death::Crash
+            };
+            assert_eq!(death, expected, "cycle {i}");
             if let Decision::GiveUp { .. } = d {
                 gave_up.get_or_insert(i);
             }
             let (starter, d) = t.started(&policy, now + Duration::from_millis(50));
-            assert_eq!(starter, Starter::Engine);
+            assert_eq!(
+                starter,
+                Starter::Engine,
+                "until stopped, starts are the engine's"
+            );
             if let Decision::GiveUp { .. } = d {
                 gave_up.get_or_insert(i);
             }
@@ -631,6 +759,20 @@ mod tests {
     }
 
     #[test]
+    fn a_start_ends_a_stop_request() {
+        let (clock, policy) = (Clock::new(), policy());
+        let mut t = Tracker::new(true);
+        // Podman's restart policy: `die` (missed: the monitor was connecting) → `restart` (taken
+        // for a person's) → `init` → `start`; the next crash must not pass for a stop.
+        t.person_stopping(clock.at(1.0));
+        let (starter, _) = t.started(&policy, clock.at(1.1));
+        assert_eq!(starter, Starter::Nobody);
+        assert!(!t.stop_requested(clock.at(1.2)));
+        let (death, _) = t.died(&policy, clock.at(1.3), true, "exit 3");
+        assert_eq!(death, Death::Crash);
+    }
+
+    #[test]
     fn found_stopped_is_left_alone() {
         let policy = policy();
         let mut t = Tracker::new(false);
@@ -648,10 +790,15 @@ mod tests {
         }
         let (_, d) = t.died(&policy, clock.at(4.0), false, "exit 1");
         assert!(matches!(d, Decision::GiveUp { .. }));
-        // No restart policy, so the next start is a person's (or `compose up`): a fresh start.
+        t.stop_begun();
+        assert_eq!(t.stop_done(&policy, clock.at(4.5), true), Decision::Nothing);
+        // The monitor stopped it (which turns its restart policy off): the next start is a
+        // person's (or `compose up`'s), a fresh start.
         let (starter, _) = t.started(&policy, clock.at(6.0));
         assert_eq!(starter, Starter::Person);
         assert_eq!(t.state(), State::Starting);
+        assert_eq!(t.halt(), Halt::No);
+        assert!(t.wants_probe());
         assert_eq!(t.restarts_in_window(&policy, clock.at(6.0)), 0);
     }
 
@@ -665,13 +812,13 @@ mod tests {
             t.probe_failed(&policy, clock.at(at));
         }
         assert!(t.due_at().is_some());
-        t.probe_ok(&policy, clock.at(0.9));
+        t.probe_ok();
         assert_eq!(t.due_at(), None);
         assert_eq!(t.state(), State::Healthy);
     }
 
     #[test]
-    fn failed_probes_past_the_cap_give_up_until_the_window_forgets_them() {
+    fn failed_probes_past_the_cap_give_up_and_stop_the_container() {
         let (clock, policy) = (Clock::new(), policy());
         let mut t = Tracker::new(true);
         let mut restarts = 0;
@@ -692,18 +839,141 @@ mod tests {
         assert_eq!(restarts, 3);
         assert!(given_up.contains("max_restarts = 3"), "{given_up}");
         assert_eq!(t.state(), State::Failed);
-        // Still probed while failed, never restarted.
-        assert!(t.wants_probe());
+        // Given up means stopped: the stop is due now, and nothing probes it meanwhile.
+        assert_eq!(t.halt(), Halt::Stopping);
+        assert!(t.stop_due(clock.at(now)));
+        assert_eq!(t.due_at(), Some(clock.at(now)));
+        assert!(!t.wants_probe());
+        assert_eq!(t.recheck_at(&policy, clock.at(now)), None);
+        t.stop_begun();
+        assert_eq!(t.due_at(), None, "nothing else while the stop is under way");
         assert_eq!(
-            t.probe_failed(&policy, clock.at(now + 2.0)),
+            t.stop_done(&policy, clock.at(now + 0.5), true),
             Decision::Nothing
         );
-        // An answer between crashes does not clear it while the restarts are in the window...
-        assert_eq!(t.probe_ok(&policy, clock.at(now + 3.0)), State::Failed);
+        assert_eq!(t.halt(), Halt::Stopped);
         assert_eq!(t.state(), State::Failed);
-        // ...once they have left it, a good answer does.
-        assert_eq!(t.probe_ok(&policy, clock.at(now + 700.0)), State::Failed);
+        assert_eq!(t.due_at(), None);
+        // A probe that was under way when it gave up changes nothing.
+        assert_eq!(t.probe_ok(), State::Failed);
+        assert_eq!(t.state(), State::Failed);
+        assert_eq!(
+            t.probe_failed(&policy, clock.at(now + 1.0)),
+            Decision::Nothing
+        );
+        // Much later, still failed and stopped: the window forgetting its restarts does not
+        // bring it back; only a start does.
+        assert_eq!(t.state(), State::Failed);
+        assert!(!t.restart_due(clock.at(now + 700.0)));
+    }
+
+    #[test]
+    fn the_monitors_own_stop_is_not_a_persons() {
+        let (clock, policy) = (Clock::new(), policy());
+        let mut t = Tracker::new(true);
+        for at in [0.0, 1.0, 3.0] {
+            t.restart_begun(&policy, clock.at(at));
+        }
+        let (_, d) = t.died(&policy, clock.at(4.0), true, "exit 3");
+        assert!(matches!(d, Decision::GiveUp { .. }), "{d:?}");
+        t.stop_begun();
+        // The stop's own events: Docker's `kill` → `die` → `stop`, Podman's `die` (`stop`).
+        t.person_stopping(clock.at(4.1));
+        let (death, d) = t.died(&policy, clock.at(4.2), true, "exit 143");
+        assert_eq!((death, d), (Death::Halted, Decision::Nothing));
+        t.person_stopping(clock.at(4.3));
+        assert_eq!(t.stop_done(&policy, clock.at(4.4), true), Decision::Nothing);
+        assert_eq!(
+            t.state(),
+            State::Failed,
+            "not `stopped`: the failure is kept"
+        );
+        assert!(!t.stop_requested(clock.at(4.5)));
+        // A late event of the stop still changes nothing.
+        let (death, _) = t.died(&policy, clock.at(5.0), true, "exit 143");
+        assert_eq!(death, Death::Halted);
+        assert_eq!(t.state(), State::Failed);
+    }
+
+    #[test]
+    fn a_restart_by_the_engine_before_the_stop_took_is_stopped_again() {
+        let (clock, policy) = (Clock::new(), policy());
+        let mut t = Tracker::new(true);
+        // Podman restarts a crashing container at once: the 4th crash, with 3 restarts by the
+        // engine in the window, is past the cap.
+        let mut gave_up = 0;
+        for i in 0..4 {
+            let now = clock.at(f64::from(i));
+            let (_, died) = t.died(&policy, now, true, "exit 3");
+            let (_, started) = t.started(&policy, now + Duration::from_millis(100));
+            for d in [died, started] {
+                gave_up += usize::from(matches!(d, Decision::GiveUp { .. }));
+            }
+        }
+        assert_eq!(gave_up, 1, "given up once");
+        t.stop_begun();
+        // The stop failed (or found the container between two turns of the loop, and the engine
+        // started it again): tried again with backoff, still failed, still not probed.
+        let retry = t.stop_done(&policy, clock.at(4.0), false);
+        assert_eq!(retry, Decision::Stop { at: clock.at(5.0) });
+        assert!(!t.stop_due(clock.at(4.9)));
+        assert!(t.stop_due(clock.at(5.0)));
+        let (starter, d) = t.started(&policy, clock.at(4.5));
+        assert_eq!((starter, d), (Starter::Engine, Decision::Nothing));
+        assert_eq!(
+            t.halt(),
+            Halt::Stopping,
+            "a start before the stop took is the engine's"
+        );
+        assert!(!t.wants_probe());
+        t.stop_begun();
+        assert_eq!(
+            t.stop_done(&policy, clock.at(5.2), false),
+            Decision::Stop { at: clock.at(7.2) },
+            "the backoff doubles"
+        );
+        t.stop_begun();
+        t.stop_done(&policy, clock.at(7.5), true);
+        assert_eq!((t.state(), t.halt()), (State::Failed, Halt::Stopped));
+    }
+
+    #[test]
+    fn a_pause_fails_at_once_and_is_rechecked_quickly() {
+        let (clock, policy) = (Clock::new(), policy());
+        let mut t = Tracker::new(true);
+        t.probe_ok();
         assert_eq!(t.state(), State::Healthy);
+        // Healthy: probed every interval (by the ticker), never re-checked sooner.
+        assert_eq!(t.recheck_at(&policy, clock.at(0.0)), None);
+        // `pause`: a failure at once, no probe timeout waited for.
+        assert_eq!(t.paused(&policy, clock.at(1.0)), Decision::Nothing);
+        assert_eq!((t.state(), t.consecutive_failures()), (State::Unhealthy, 1));
+        // Re-checked a tenth of the interval later (2 s: 200 ms), not an interval later.
+        assert_eq!(policy.recheck, Duration::from_millis(200));
+        assert_eq!(t.recheck_at(&policy, clock.at(1.0)), Some(clock.at(1.2)));
+        assert_eq!(t.probe_failed(&policy, clock.at(1.25)), Decision::Nothing);
+        let d = t.probe_failed(&policy, clock.at(1.5));
+        assert_eq!(restart_at(&d), clock.at(1.5), "3 failures within 0.5 s");
+        assert_eq!(t.recheck_at(&policy, clock.at(1.5)), None, "restarting");
+        // With failures = 1 the pause alone restarts it.
+        let one = Policy::new(1, 3, Duration::from_secs(600), Duration::from_secs(2));
+        let mut t = Tracker::new(true);
+        assert_eq!(restart_at(&t.paused(&one, clock.at(3.0))), clock.at(3.0));
+    }
+
+    #[test]
+    fn the_recheck_is_a_tenth_of_the_interval_within_bounds() {
+        let recheck =
+            |secs: f64| Policy::new(3, 3, Duration::ZERO, Duration::from_secs_f64(secs)).recheck;
+        assert_eq!(recheck(2.0), Duration::from_millis(200));
+        assert_eq!(recheck(10.0), Duration::from_secs(1));
+        assert_eq!(recheck(60.0), RECHECK_MAX);
+        assert_eq!(recheck(0.5), RECHECK_MIN);
+        assert_eq!(
+            recheck(0.05),
+            Duration::from_millis(50),
+            "never above the interval"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The monitor's loop: one task that owns all state and reacts to four things — the probe
-//! ticker, engine events, results of the probes and restarts it spawned, and the timers the
-//! policy asks for (backoff, engine checks, reconnection). Spawned work reports back through
+//! ticker, engine events, results of the probes, restarts and stops it spawned, and the timers
+//! the policy asks for (backoff, quick re-checks after a failed probe, engine checks, stops to
+//! try again, reconnection). Spawned work reports back through
 //! one channel; a generation number discards reports from before a reconnection.
 
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ use super::engine::{
     Container, ContainerEvent, Engine, EngineError, Flavor, ProbeOutcome, RunState,
 };
 use super::log::{Action, Event, Level, Line, Log, rfc3339, short_id};
-use super::policy::{Death, Decision, Policy, Starter, State, Tracker};
+use super::policy::{Death, Decision, Halt, Policy, Starter, State, Tracker};
 use super::status::{self, ServerStatus, Status};
 use crate::mcp::Era;
 
@@ -26,6 +27,9 @@ const RECONNECT_FIRST: Duration = Duration::from_millis(250);
 const RECONNECT_MAX: Duration = Duration::from_secs(5);
 /// Events of the monitor's own restart arrive until its `start`; past this, stop waiting.
 const OWN_RESTART_MAX: Duration = Duration::from_secs(60);
+/// How long a container the monitor stopped (having given up on it) is watched for its restart
+/// policy starting it again, which Podman does right after a crash, without backoff.
+const HALT_SETTLE: Duration = Duration::from_millis(1500);
 
 /// What spawned work reports back.
 enum Msg {
@@ -35,6 +39,8 @@ enum Msg {
         generation: u64,
         server: String,
         container: String,
+        /// The server's probe number: a probe overtaken by a `pause` or a give-up is ignored.
+        seq: u64,
         outcome: ProbeOutcome,
     },
     Restarted {
@@ -42,6 +48,13 @@ enum Msg {
         server: String,
         container: String,
         result: Result<(), EngineError>,
+    },
+    /// The stop of a server given up on ended; `Ok` with the number of stops it took.
+    Halted {
+        generation: u64,
+        server: String,
+        container: String,
+        result: Result<u32, EngineError>,
     },
 }
 
@@ -90,9 +103,18 @@ struct Server {
     /// The container's restart policy (`no`, `always`, `unless-stopped`, `on-failure`).
     restart_policy: String,
     probing: bool,
+    /// The number of the latest probe; answers of older ones are dropped.
+    probe_seq: u64,
     /// When the last probe started: a probe that outlasts the interval is followed at once by
     /// the next, so a hung server is probed every interval, not every other one.
     probe_started: Option<Instant>,
+    /// The monitor's stop of this failed server is under way.
+    halting: bool,
+    /// When that stop ended, by the wall clock in the events' unit: a later `start` is a
+    /// person's (the stop turned the restart policy off), an older one the crash loop's.
+    halted_nano: i64,
+    /// Why the monitor gave up on it, for the log line once its container is stopped.
+    give_up_reason: String,
     own: Option<OwnRestart>,
     /// Why the pending restart was decided, for the log line when it happens.
     pending_reason: String,
@@ -128,7 +150,11 @@ impl Server {
             container,
             restart_policy,
             probing: false,
+            probe_seq: 0,
             probe_started: None,
+            halting: false,
+            halted_nano: 0,
+            give_up_reason: String::new(),
             own: None,
             pending_reason: String::new(),
             last_latency: None,
@@ -141,19 +167,33 @@ impl Server {
     /// Whether a probe may start now.
     fn can_probe(&self) -> bool {
         !self.probing
+            && !self.halting
             && !self.own.as_ref().is_some_and(OwnRestart::in_call)
             && self.pending_die.is_none()
             && self.container.state.is_up()
             && self.tracker.wants_probe()
     }
 
-    /// When a server that failed its last probe is probed again: sooner than the interval, so
-    /// that `failures` probes confirm a hang within about three intervals.
-    fn recheck_at(&self, recheck: Duration) -> Option<Instant> {
-        if self.tracker.consecutive_failures() == 0 || !self.can_probe() {
+    /// When a server that failed its last probe is probed again: a re-check, sooner than the
+    /// interval (see [`Tracker::recheck_at`]), so that `failures` failures are reached quickly.
+    fn recheck_at(&self, policy: &Policy) -> Option<Instant> {
+        if !self.can_probe() {
             return None;
         }
-        self.probe_started.map(|at| at + recheck)
+        let started = self.probe_started?;
+        self.tracker
+            .recheck_at(policy, started.into_std())
+            .map(Instant::from_std)
+    }
+
+    /// When the next probe is due after the last one: a re-check, or an interval later.
+    fn next_probe_at(&self, policy: &Policy, interval: Duration) -> Option<Instant> {
+        let started = self.probe_started?;
+        Some(
+            self.tracker
+                .recheck_at(policy, started.into_std())
+                .map_or(started + interval, Instant::from_std),
+        )
     }
 
     /// Whether the restart policy starts the container again after an exit with `code`.
@@ -261,22 +301,25 @@ impl Supervisor {
     }
 
     fn next_due(&self) -> Option<Instant> {
-        let servers = self.servers.values().filter_map(|s| {
+        // Restarts, stops and engine checks need the engine: while it is away they wait for
+        // the reconnection (which is due itself).
+        let connected = self.engine.is_some();
+        let servers = self.servers.values().filter(|_| connected).filter_map(|s| {
             s.tracker
                 .due_at()
                 .map(Instant::from_std)
-                .filter(|_| !s.own.as_ref().is_some_and(OwnRestart::in_call))
+                .filter(|_| !s.own.as_ref().is_some_and(OwnRestart::in_call) && !s.halting)
         });
         let settles = self
             .servers
             .values()
             .filter_map(|s| s.pending_die.as_ref().map(|p| p.settle_at));
-        let recheck = self.recheck_interval();
+        let policy = self.policy;
         let rechecks = self
             .servers
             .values()
-            .filter(|_| self.engine.is_some())
-            .filter_map(|s| s.recheck_at(recheck));
+            .filter(|_| connected)
+            .filter_map(|s| s.recheck_at(&policy));
         servers
             .chain(settles)
             .chain(rechecks)
@@ -284,11 +327,13 @@ impl Supervisor {
             .min()
     }
 
-    /// Half an interval, but no less than a probe's timeout.
-    fn recheck_interval(&self) -> Duration {
-        (self.settings.interval / 2)
-            .max(self.settings.probe_timeout)
-            .min(self.settings.interval)
+    /// What a person's start of a server given up on means, for the log.
+    fn fresh_budget(&self) -> String {
+        format!(
+            "watched again, with a fresh budget of {} restart(s) within {}",
+            self.policy.max_restarts,
+            crate::model::units::format_duration(self.policy.window)
+        )
     }
 
     fn now_std() -> std::time::Instant {
@@ -413,9 +458,14 @@ impl Supervisor {
             task.abort();
         }
         self.generation += 1;
+        let (policy, now) = (self.policy, Self::now_std());
         for server in self.servers.values_mut() {
             server.probing = false;
             server.own = None;
+            if std::mem::take(&mut server.halting) {
+                // Its answer is lost with the connection: stop it again once the engine is back.
+                server.tracker.stop_done(&policy, now, false);
+            }
         }
         self.lost_since = Some(Instant::now());
         self.reconnect_delay = RECONNECT_FIRST;
@@ -434,15 +484,26 @@ impl Supervisor {
             seen.push(container.server.clone());
             match self.servers.get_mut(&container.server) {
                 Some(server) if server.container.id == container.id => {
-                    let was_stopped = server.tracker.state() == State::Stopped;
+                    // Stopped by a person, or by the monitor after giving up on it: running
+                    // again means someone started it.
+                    let halted = server.tracker.halt() == Halt::Stopped && !server.halting;
+                    let was_stopped = server.tracker.state() == State::Stopped || halted;
                     server.container.state = container.state;
                     if was_stopped && container.state.is_up() && server.own.is_none() {
-                        // Started while no event reached the monitor (it was away).
+                        // Started while no event reached the monitor (it was away), or before
+                        // the event did.
                         let (_, decision) = server.tracker.started(&self.policy, Self::now_std());
                         let name = container.server.clone();
-                        let line = self
-                            .server_line(&name, Level::Info, Event::Started)
-                            .reason("found running again: started by a person or compose");
+                        let after = if halted {
+                            format!(" after the monitor stopped it: {}", self.fresh_budget())
+                        } else {
+                            String::new()
+                        };
+                        let line =
+                            self.server_line(&name, Level::Info, Event::Started)
+                                .reason(format!(
+                                    "found running again: started by a person or compose{after}"
+                                ));
                         self.log.emit(&line);
                         self.apply(&name, decision);
                     }
@@ -517,8 +578,10 @@ impl Supervisor {
             return;
         }
         server.probing = true;
+        server.probe_seq += 1;
         server.probe_started = Some(Instant::now());
         let container = server.container.clone();
+        let seq = server.probe_seq;
         let timeout = self.settings.probe_timeout;
         let era = server.era;
         let tx = self.tx.clone();
@@ -529,9 +592,114 @@ impl Supervisor {
                 generation,
                 server: container.server,
                 container: container.id,
+                seq,
                 outcome,
             });
         });
+    }
+
+    /// Stops the container of a server the monitor gave up on (see [`Engine::halt`]).
+    fn start_halt(&mut self, name: &str) {
+        let Some(engine) = self.engine.clone() else {
+            return;
+        };
+        let Some(server) = self.servers.get_mut(name) else {
+            return;
+        };
+        if server.halting {
+            return;
+        }
+        server.tracker.stop_begun();
+        server.halting = true;
+        server.own = None;
+        server.pending_die = None;
+        server.oom_seen = false;
+        // A probe under way says nothing any more.
+        server.probing = false;
+        server.probe_seq += 1;
+        let restarts = server.engine_restarts(None);
+        let id = server.container.id.clone();
+        let tx = self.tx.clone();
+        let generation = self.generation;
+        let stack = self.settings.stack.clone();
+        let server = name.to_string();
+        tokio::spawn(async move {
+            let result = engine.halt(&id, &stack, restarts, HALT_SETTLE).await;
+            let _ = tx.send(Msg::Halted {
+                generation,
+                server,
+                container: id,
+                result,
+            });
+        });
+    }
+
+    fn on_halted(&mut self, name: &str, container: &str, result: Result<u32, EngineError>) {
+        let policy = self.policy;
+        let now = Self::now_std();
+        let Some(server) = self.servers.get_mut(name) else {
+            return;
+        };
+        if server.container.id != container || !server.halting {
+            return;
+        }
+        server.halting = false;
+        let ok = result.is_ok();
+        let decision = server.tracker.stop_done(&policy, now, ok);
+        let how_back = format!(
+            "bring it back, once fixed, with `docker compose up -d {name}` or `docker start {}`: \
+             it is watched again then, with a fresh budget of {} restart(s)",
+            server.container.name, policy.max_restarts
+        );
+        let restart_policy = server.restart_policy.clone();
+        let engine_restarts = server.engine_restarts(None);
+        let reason = server.give_up_reason.clone();
+        let line = match result {
+            Ok(stops) => {
+                server.halted_nano = wall_nano();
+                server.container.state = RunState::Stopped;
+                let policy_off = if engine_restarts {
+                    format!(
+                        ", which also keeps its restart policy `{restart_policy}` from restarting it"
+                    )
+                } else {
+                    String::new()
+                };
+                let again = if stops > 1 {
+                    format!(" ({stops} stops: its restart policy started it again in between)")
+                } else {
+                    String::new()
+                };
+                self.server_line(name, Level::Error, Event::Failed)
+                    .action(Action::GiveUp)
+                    .reason(format!(
+                        "{reason}: gave up and stopped its container through the API{policy_off}{again}; {how_back}"
+                    ))
+            }
+            Err(error) => {
+                let retry = match decision {
+                    Decision::Stop { at } => format!(
+                        "; trying again in {}",
+                        crate::model::units::format_duration(at.saturating_duration_since(now))
+                    ),
+                    _ => String::new(),
+                };
+                self.server_line(name, Level::Error, Event::StopFailed)
+                    .action(Action::GiveUp)
+                    .reason(format!(
+                        "{reason}: gave up, but cannot stop its container ({}){retry}; stop it \
+                         with `docker stop {}`",
+                        error.message,
+                        self.servers
+                            .get(name)
+                            .map_or(name, |s| s.container.name.as_str())
+                    ))
+            }
+        };
+        self.log.emit(&line);
+        if ok {
+            self.write_status("connected");
+        }
     }
 
     fn start_restart(&mut self, name: &str) {
@@ -598,11 +766,16 @@ impl Supervisor {
                 self.log.emit(&line);
             }
             Decision::GiveUp { reason } => {
-                let line = self
-                    .server_line(name, Level::Error, Event::Failed)
-                    .action(Action::GiveUp)
-                    .reason(reason);
-                self.log.emit(&line);
+                // Said once the container is stopped (or cannot be): see `on_halted`.
+                if let Some(server) = self.servers.get_mut(name) {
+                    server.give_up_reason = reason;
+                }
+                self.start_halt(name);
+            }
+            Decision::Stop { at } => {
+                if at <= Self::now_std() {
+                    self.start_halt(name);
+                }
             }
         }
     }
@@ -616,12 +789,12 @@ impl Supervisor {
             return;
         };
         let names: Vec<String> = self.servers.keys().cloned().collect();
-        let recheck = self.recheck_interval();
+        let policy = self.policy;
         for name in &names {
             if self
                 .servers
                 .get(name)
-                .and_then(|s| s.recheck_at(recheck))
+                .and_then(|s| s.recheck_at(&policy))
                 .is_some_and(|at| at <= now)
             {
                 self.probe(name);
@@ -642,10 +815,12 @@ impl Supervisor {
             let Some(server) = self.servers.get(&name) else {
                 continue;
             };
-            if server.own.as_ref().is_some_and(OwnRestart::in_call) {
+            if server.own.as_ref().is_some_and(OwnRestart::in_call) || server.halting {
                 continue;
             }
-            if server.tracker.restart_due(std_now) {
+            if server.tracker.stop_due(std_now) {
+                self.start_halt(&name);
+            } else if server.tracker.restart_due(std_now) {
                 self.start_restart(&name);
             } else if server.tracker.engine_check_due(std_now) {
                 let id = server.container.id.clone();
@@ -683,26 +858,36 @@ impl Supervisor {
                 generation,
                 server,
                 container,
+                seq,
                 outcome,
-            } if generation == self.generation => self.on_probe(&server, &container, outcome).await,
+            } if generation == self.generation => {
+                self.on_probe(&server, &container, seq, outcome).await;
+            }
             Msg::Restarted {
                 generation,
                 server,
                 container,
                 result,
             } if generation == self.generation => self.on_restarted(&server, &container, result),
+            Msg::Halted {
+                generation,
+                server,
+                container,
+                result,
+            } if generation == self.generation => self.on_halted(&server, &container, result),
             _ => {}
         }
     }
 
-    async fn on_probe(&mut self, name: &str, container: &str, outcome: ProbeOutcome) {
+    async fn on_probe(&mut self, name: &str, container: &str, seq: u64, outcome: ProbeOutcome) {
         let policy = self.policy;
         let now = Self::now_std();
         let verbose = self.log.verbose;
         let Some(server) = self.servers.get_mut(name) else {
             return;
         };
-        if server.container.id != container {
+        if server.container.id != container || server.probe_seq != seq {
+            // Overtaken by a `pause` or a give-up, or of a replaced container.
             return;
         }
         server.probing = false;
@@ -720,7 +905,7 @@ impl Supervisor {
                 if era.is_some() {
                     server.era = era;
                 }
-                let before = server.tracker.probe_ok(&policy, now);
+                let before = server.tracker.probe_ok();
                 if before != State::Healthy || verbose {
                     let recovered = match before {
                         State::Healthy => "",
@@ -757,14 +942,12 @@ impl Supervisor {
             }
             ProbeOutcome::Gone | ProbeOutcome::NotRunning => {}
         }
-        let (interval, recheck) = (self.settings.interval, self.recheck_interval());
+        // A probe that outlasted the interval (or, after a failure, the re-check) is followed at
+        // once by the next; otherwise the ticker or the re-check timer starts it.
+        let interval = self.settings.interval;
         let overdue = self.servers.get(name).is_some_and(|s| {
-            let every = if s.tracker.consecutive_failures() > 0 {
-                recheck
-            } else {
-                interval
-            };
-            s.probe_started.is_some_and(|at| at.elapsed() >= every)
+            s.next_probe_at(&policy, interval)
+                .is_some_and(|at| at <= Instant::now())
         });
         if overdue {
             self.probe(name);
@@ -856,6 +1039,31 @@ impl Supervisor {
             }
             server.own = None;
         }
+        if server.tracker.halt() != Halt::No {
+            // Given up on: the events are the monitor's own stop's, or the crash loop's that it
+            // is ending. Only a start after the stop took (a person's: the stop turned the
+            // restart policy off) or the container's removal matter.
+            let persons_start = event.action == "start"
+                && server.tracker.halt() == Halt::Stopped
+                && !server.halting
+                && event.time_nano > server.halted_nano;
+            if persons_start {
+                server.container.state = RunState::Running;
+                let (_, decision) = server.tracker.started(&policy, now);
+                let line = self
+                    .server_line(&name, Level::Info, Event::Started)
+                    .reason(format!(
+                        "started by a person or compose after the monitor stopped it: {}",
+                        self.fresh_budget()
+                    ));
+                self.log.emit(&line);
+                self.apply(&name, decision);
+                self.probe(&name);
+            } else if matches!(event.action.as_str(), "destroy" | "remove") {
+                self.forget(&name, "its container was removed");
+            }
+            return;
+        }
         if let Some(pending) = &mut server.pending_die {
             // Podman: a `die` with no `kill`/`restart` before it waits for the signs of a
             // stop through the API (see `PendingDie`).
@@ -938,10 +1146,29 @@ impl Supervisor {
             }
             "pause" => {
                 server.container.state = RunState::Paused;
+                // A frozen server cannot answer: a failed probe now, not after a timeout. A probe
+                // under way began before the freeze (its process, frozen too, would answer only
+                // at the timeout): it is dropped, and re-checks follow within a fraction of an
+                // interval.
+                let counted = server.tracker.wants_probe();
+                server.probing = false;
+                server.probe_seq += 1;
+                server.probe_started = Some(Instant::now());
+                let decision = server.tracker.paused(&policy, now);
+                let reason = if counted {
+                    format!(
+                        "frozen: a paused server cannot answer, a failed probe at once; restarted \
+                         (unpaused first) after {} in a row unless it is unpaused",
+                        policy.failures
+                    )
+                } else {
+                    "frozen".to_string()
+                };
                 let line = self
                     .server_line(&name, Level::Warn, Event::Paused)
-                    .reason("frozen: probes fail until it is unpaused or restarted");
+                    .reason(reason);
                 self.log.emit(&line);
+                self.apply(&name, decision);
             }
             "unpause" => {
                 server.container.state = RunState::Running;
@@ -990,6 +1217,8 @@ impl Supervisor {
             Death::Crash => self
                 .server_line(name, Level::Warn, Event::Died)
                 .reason(format!("{why}, not stopped through the API: a crash")),
+            // Given up on: the monitor's own stop. Not reached (such events are dropped before).
+            Death::Halted => return,
         };
         self.log.emit(&line);
         self.apply(name, decision);

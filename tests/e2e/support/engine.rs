@@ -191,38 +191,34 @@ fn setup() -> Result<Engine, String> {
             wanted.title()
         ));
     }
-    let images = cmd::run(
-        Command::new(repo().join("scripts/build-test-images")).env("DOCKER_HOST", &docker_host),
-        None,
-        Duration::from_secs(900),
-    );
-    if !images.success() {
-        return Err(format!(
-            "scripts/build-test-images could not build the test images:\n{}",
-            images.stderr.trim_end()
-        ));
-    }
-    // mcpgen's own image: every stack's server containers get their helper from it.
-    let mcpgen_image = cmd::run(
-        Command::new(repo().join("scripts/build-monitor-image")).env("DOCKER_HOST", &docker_host),
-        None,
-        Duration::from_secs(900),
-    );
-    if !mcpgen_image.success() {
-        return Err(format!(
-            "scripts/build-monitor-image could not build mcpgen's image:\n{}",
-            mcpgen_image.stderr.trim_end()
-        ));
+    // The test images, and mcpgen's own (every stack's servers get their helper from it); each
+    // script prints the names of the images it built, one a line.
+    let mut built = Vec::new();
+    for (script, what) in [
+        ("build-test-images", "the test images"),
+        ("build-monitor-image", "mcpgen's image"),
+    ] {
+        let out = cmd::run(
+            Command::new(repo().join("scripts").join(script)).env("DOCKER_HOST", &docker_host),
+            None,
+            Duration::from_secs(900),
+        );
+        if !out.success() {
+            return Err(format!(
+                "scripts/{script} could not build {what}:\n{}",
+                out.stderr.trim_end()
+            ));
+        }
+        built.extend(
+            out.stdout
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(String::from),
+        );
     }
     if kind == Kind::Docker {
-        // Every image the build scripts printed, one a line.
-        let built: Vec<&str> = images
-            .stdout
-            .lines()
-            .chain(mcpgen_image.stdout.lines())
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .collect();
+        let built: Vec<&str> = built.iter().map(String::as_str).collect();
         docker_has_podman_images(&docker_host, &built)?;
     }
     let python = cmd::run(

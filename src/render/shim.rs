@@ -20,7 +20,7 @@ pub fn bundle_path(server: &str) -> String {
     format!("shims/{}", file_name(server))
 }
 
-pub fn quote(word: &str) -> Result<String, RenderError> {
+fn quote(word: &str) -> Result<String, RenderError> {
     shlex::try_quote(word)
         .map(|quoted| quoted.into_owned())
         .map_err(|_| RenderError::Nul(word.escape_debug().to_string()))
@@ -89,11 +89,6 @@ pub fn quote_home(word: &str) -> Result<String, RenderError> {
     } else {
         quote(word)
     }
-}
-
-/// Words for `/bin/sh` (compose health tests), each quoted by [`quote`], space-separated.
-pub fn quote_all(words: &[String]) -> Result<String, RenderError> {
-    join_with(words, quote)
 }
 
 fn join_with(

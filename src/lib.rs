@@ -13,6 +13,7 @@ pub mod fix;
 pub mod helper;
 pub mod init;
 pub mod install;
+pub mod keeper;
 pub mod lint;
 pub mod mcp;
 pub mod model;

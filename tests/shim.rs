@@ -1044,3 +1044,97 @@ fn every_generated_shim_passes_shellcheck() {
     let findings = shellcheck(&files);
     assert!(findings.is_empty(), "shellcheck findings:\n{findings}");
 }
+
+/// A stand-in keeper that records its argv (NUL-separated) and runs the command after `--`,
+/// as the real one does.
+fn recording_keeper(bundle: &Path, record: &Path) {
+    let script = format!(
+        "#!/usr/bin/env bash\n[ \"$1\" != --version ] || exit 0\nprintf '%s\\0' \"$@\" >{}\nwhile [ \"$1\" != -- ]; do shift; done\nshift\nMCPGEN_KEPT=1 exec \"$@\"\n",
+        record.display()
+    );
+    let keeper = bundle.join("bin/mcpgen-keeper");
+    fs::write(&keeper, script).unwrap();
+}
+
+fn hello(sandbox: &Sandbox, bundle: &Path, env: &[(&str, &str)]) -> Outcome {
+    let mut run = sandbox
+        .shim(bundle, "with-local")
+        .profile("hardened")
+        .send(initialize(&json!(1)));
+    for (name, value) in env {
+        run = run.env(name, *value);
+    }
+    let outcome = run.run();
+    assert!(outcome.status.success(), "{}", outcome.context());
+    assert_answered(&outcome, &json!(1));
+    outcome
+}
+
+#[test]
+fn the_shim_hands_the_session_to_the_keeper_which_runs_the_shim_again() {
+    let sandbox = Sandbox::new();
+    let bundle = sandbox.build(&fixture());
+    let record = sandbox.path("keeper-argv");
+    recording_keeper(&bundle, &record);
+    let outcome = hello(&sandbox, &bundle, &[]);
+    assert!(outcome.stderr.is_empty(), "{}", outcome.context());
+    let argv = fs::read(&record).unwrap();
+    let argv: Vec<String> = argv
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    assert_eq!(argv[..3], ["--server", "with-local", "--"]);
+    assert!(argv[3].ends_with("bash"), "{argv:?}");
+    assert_eq!(
+        Path::new(&argv[4]),
+        bundle.join("shims/hardened_with-local.sh")
+    );
+    // The kept shim ran the server itself: one inspect, one exec.
+    assert_eq!(sandbox.argvs().len(), 2, "{:?}", sandbox.argvs());
+}
+
+#[test]
+fn keeper_off_runs_the_server_directly() {
+    let sandbox = Sandbox::new();
+    let bundle = sandbox.build(&fixture());
+    let record = sandbox.path("keeper-argv");
+    recording_keeper(&bundle, &record);
+    let outcome = hello(&sandbox, &bundle, &[("MCPGEN_KEEPER", "off")]);
+    assert!(outcome.stderr.is_empty(), "{}", outcome.context());
+    assert!(
+        !record.exists(),
+        "the keeper ran although MCPGEN_KEEPER=off"
+    );
+}
+
+#[test]
+fn without_a_keeper_the_shim_warns_and_runs_the_server_directly() {
+    let sandbox = Sandbox::new();
+    let bundle = sandbox.build(&fixture());
+    fs::remove_file(bundle.join("bin/mcpgen-keeper")).unwrap();
+    let outcome = hello(&sandbox, &bundle, &[]);
+    assert!(
+        outcome.stderr.contains("WARNING: no session keeper"),
+        "{}",
+        outcome.context()
+    );
+}
+
+#[test]
+fn a_keeper_that_cannot_run_here_is_passed_over_with_a_warning() {
+    let sandbox = Sandbox::new();
+    let bundle = sandbox.build(&fixture());
+    // A binary for another OS or CPU: the exec fails, the shim goes on without it.
+    fs::write(
+        bundle.join("bin/mcpgen-keeper"),
+        b"\xcf\xfa\xed\xfe\x0c\x00\x00\x01\x00\x00\x00\x00\x02\x00\x00\x00",
+    )
+    .unwrap();
+    let outcome = hello(&sandbox, &bundle, &[]);
+    assert!(
+        outcome.stderr.contains("cannot run here"),
+        "{}",
+        outcome.context()
+    );
+}

@@ -75,17 +75,30 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     }
     let bundle_dir = show(&plan.install_dir, home);
     let verb = if args.dry_run { "would " } else { "" };
-    for file in &plan.bundle_changes {
-        let what = match file.change {
+    let keeper_change = plan.keeper.change.iter().map(|c| (c, &plan.keeper.target));
+    let changes = plan
+        .bundle_changes
+        .iter()
+        .map(|f| (&f.change, &f.path))
+        .chain(keeper_change);
+    let mut written = 0;
+    for (change, path) in changes {
+        let what = match change {
             BundleChange::Create => "create",
             BundleChange::Update => "update",
             BundleChange::Remove => "remove",
         };
-        ui.detail(format!("bundle: {verb}{what} {}", show(&file.path, home)));
+        written += 1;
+        ui.detail(format!("bundle: {verb}{what} {}", show(path, home)));
+    }
+    if plan.keeper.source.is_none() {
+        ui.warning(
+            "no mcpgen-keeper beside this mcpgen: the shims run without it, and a session ends when its server restarts (put mcpgen-keeper next to mcpgen, then run install again)",
+        );
     }
     ui.status(format!(
         "bundle: {bundle_dir}: {}",
-        match (plan.bundle_changes.len(), args.dry_run) {
+        match (written, args.dry_run) {
             (0, _) => "up to date".to_string(),
             (n, true) => format!("would write {n} file(s)"),
             (n, false) => format!("{n} file(s) written"),

@@ -35,6 +35,18 @@ impl Ui {
         }
     }
 
+    /// Something the user should act on, even with `--quiet`.
+    pub fn warning(&self, message: impl AsRef<str>) {
+        let style = anstyle::Style::new()
+            .bold()
+            .fg_color(Some(anstyle::AnsiColor::Yellow.into()));
+        let _ = writeln!(
+            anstream::stderr(),
+            "{style}warning{style:#}: {}",
+            message.as_ref()
+        );
+    }
+
     /// Detail shown only with `--verbose`.
     pub fn detail(&self, message: impl AsRef<str>) {
         if self.verbose {

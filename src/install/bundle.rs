@@ -1,6 +1,8 @@
 //! The runnable bundle in `install_dir`: the compose file and the shims, exactly as in the out
-//! directory, shims executable. Only these paths are ever looked at or written, so an
-//! `install_dir` inside a directory full of other files touches none of them.
+//! directory, shims executable, and the session keeper (`bin/mcpgen-keeper`) copied from
+//! beside the running mcpgen — so it is built for this machine's own OS and CPU. Only these
+//! paths are ever looked at or written, so an `install_dir` inside a directory full of other
+//! files touches none of them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -136,4 +138,57 @@ pub fn mode_ok(path: &Path, executable: bool) -> bool {
 #[cfg(not(unix))]
 pub fn mode_ok(_path: &Path, _executable: bool) -> bool {
     true
+}
+
+/// Where the shims look for the session keeper, relative to the bundle.
+pub const KEEPER_PATH: &str = "bin/mcpgen-keeper";
+const KEEPER_NAME: &str = "mcpgen-keeper";
+
+/// The session keeper's part of an install.
+#[derive(Debug, Clone)]
+pub struct Keeper {
+    /// The keeper beside the running mcpgen; `None` when there is none (the shims then run
+    /// without it and say so).
+    pub source: Option<PathBuf>,
+    pub target: PathBuf,
+    /// `None`: the installed keeper is current (or there is nothing to install).
+    pub change: Option<BundleChange>,
+}
+
+/// The keeper shipped beside the running `mcpgen` (a release archive, `cargo install`, a
+/// build's target directory all put both binaries in one directory).
+pub fn keeper_beside_mcpgen() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let exe = fs::canonicalize(&exe).unwrap_or(exe);
+    let keeper = exe.parent()?.join(KEEPER_NAME);
+    keeper.is_file().then_some(keeper)
+}
+
+pub fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, Error> {
+    let target = dir.join(KEEPER_PATH);
+    let change = match &source {
+        None => None,
+        Some(source) => {
+            let wanted = fs::read(source).map_err(Error::io("read", source))?;
+            match fs::read(&target) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(BundleChange::Create),
+                Err(e) => return Err(Error::io("read", &target)(e)),
+                Ok(installed) if installed == wanted && mode_ok(&target, true) => None,
+                Ok(_) => Some(BundleChange::Update),
+            }
+        }
+    };
+    Ok(Keeper {
+        source,
+        target,
+        change,
+    })
+}
+
+pub fn apply_keeper(keeper: &Keeper) -> Result<(), Error> {
+    if let (Some(source), Some(_)) = (&keeper.source, &keeper.change) {
+        let bytes = fs::read(source).map_err(Error::io("read", source))?;
+        crate::write::write_atomic(&keeper.target, &bytes, true)?;
+    }
+    Ok(())
 }

@@ -81,6 +81,7 @@ pub struct Plan {
     pub profile: String,
     pub bundle: Vec<Artifact>,
     pub bundle_changes: Vec<bundle::BundleFile>,
+    pub keeper: bundle::Keeper,
     pub clients: Vec<ClientPlan>,
 }
 
@@ -172,6 +173,7 @@ pub fn plan(
     let install_dir = env.expand_home(&stack.install_dir);
     let bundle = bundle::artifacts(artifacts);
     let bundle_changes = bundle::plan(&install_dir, &bundle)?;
+    let keeper = bundle::plan_keeper(&install_dir, bundle::keeper_beside_mcpgen())?;
     let ownership = ownership(stack, env);
     let mut plans = Vec::new();
     for client in &clients {
@@ -186,6 +188,7 @@ pub fn plan(
         profile: profile.name.clone(),
         bundle,
         bundle_changes,
+        keeper,
         clients: plans,
     })
 }
@@ -282,9 +285,11 @@ fn plan_client(
     })
 }
 
-/// Writes a plan that has no problems: the bundle first (so the entries never point at shims
-/// that are not there yet), then each client file, each backed up before its first change.
+/// Writes a plan that has no problems: the keeper and the bundle first (so the entries never
+/// point at shims that are not there yet), then each client file, each backed up before its
+/// first change.
 pub fn apply(plan: &Plan) -> Result<Vec<PathBuf>, Error> {
+    bundle::apply_keeper(&plan.keeper)?;
     let mut backups = bundle::apply(&plan.bundle_changes, &plan.bundle)?;
     for client in &plan.clients {
         if let ClientState::Changed { new, .. } = &client.state {

@@ -135,6 +135,9 @@ pub fn probe(target: &Target, options: Options) -> Report {
                 .args(&target.args)
                 .env_clear()
                 .envs(target.env.iter().map(|(k, v)| (k, v)))
+                // The probe asks for the server path itself; the session keeper in front of
+                // it is transparent until a session exists, and only adds a log line.
+                .env("MCPGEN_KEEPER", "off")
                 .current_dir(&target.current_dir),
         )
     };

@@ -218,6 +218,18 @@ fn fresh_files_on_every_os_get_every_server() {
         // The bundle: compose file and executable shims, under the injected home.
         let bundle = machine.home().join(".mcpgen/clients");
         assert!(bundle.join("docker-compose.mcp-only.yml").is_file());
+        // The session keeper, byte for byte the one beside this mcpgen, executable.
+        let keeper = bundle.join("bin/mcpgen-keeper");
+        assert_eq!(
+            std::fs::read(&keeper).expect("installed keeper"),
+            std::fs::read(env!("CARGO_BIN_EXE_mcpgen-keeper")).expect("built keeper")
+        );
+        assert!(
+            std::os::unix::fs::PermissionsExt::mode(
+                &std::fs::metadata(&keeper).expect("keeper").permissions()
+            ) & 0o111
+                != 0
+        );
         for name in ["memory", "notes"] {
             let shim = bundle.join(format!("shims/hardened_{name}.sh"));
             assert_eq!(
@@ -449,7 +461,12 @@ fn dry_run_prints_a_diff_per_file_and_writes_nothing() {
     assert!(diff.contains("+\t\t\"memory\": {"), "{diff}");
     assert!(diff.contains("--- ~/.codex/config.toml\n"));
     assert!(diff.contains("+[mcp_servers.notes]"));
-    assert!(stderr(&output).contains("would write 3 file(s)"));
+    // The two shims, the compose file, and the session keeper beside this mcpgen.
+    assert!(
+        stderr(&output).contains("would write 4 file(s)"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(machine.read("vscode"), user_fixture("vscode"));
     assert!(!machine.config_path("codex").exists());
     assert!(!machine.home().join(".mcpgen").exists());

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// The session keeper built with these tests.
+pub(crate) const KEEPER: &str = env!("CARGO_BIN_EXE_mcpgen-keeper");
+
 pub(crate) const STAND_IN: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/stand-in-server");
 pub(crate) const FAKE_DOCKER: &str =
@@ -460,6 +463,7 @@ impl Sandbox {
 
     /// Writes `text` as the project's mcp.toml and builds it; returns the bundle directory
     /// (canonical, as the shim's `pwd -P` sees it).
+    /// `mcpgen build`, and the session keeper into the out directory's `bin/`.
     pub(crate) fn build(&self, text: &str) -> PathBuf {
         self.build_with(text, &[])
     }
@@ -478,7 +482,11 @@ impl Sandbox {
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
-        fs::canonicalize(self.path("project/generated")).expect("bundle dir")
+        let bundle = fs::canonicalize(self.path("project/generated")).expect("bundle dir");
+        // As `mcpgen install` does: the shims run through the session keeper, as users' do.
+        fs::create_dir_all(bundle.join("bin")).expect("bundle bin dir");
+        fs::copy(KEEPER, bundle.join("bin/mcpgen-keeper")).expect("copy mcpgen-keeper");
+        bundle
     }
 
     /// `mcpgen --config <config>` with a clean environment (only HOME, and `env`).

@@ -468,6 +468,10 @@ impl Session {
             }
             Track::Discover => {
                 self.remembered.discovered = Some(result()["capabilities"].clone());
+                // A 2026-07-28 session is open once discovery with `_meta` is answered.
+                if self.remembered.meta.is_some() {
+                    self.established = true;
+                }
             }
             Track::Modern => self.established = true,
             Track::List(kind, request) => {

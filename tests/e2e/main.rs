@@ -19,4 +19,5 @@ mod health;
 mod probe;
 mod protocols;
 mod sessions;
+mod survival;
 mod teardown;

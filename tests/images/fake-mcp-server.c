@@ -8,7 +8,9 @@
  *   initialize      -> protocolVersion "2025-06-18", capabilities {"tools":{}},
  *                      serverInfo {"name":"fake","version":"1"}
  *   tools/list      -> one tool, "echo"
- *   tools/call      -> name "echo": content [{type:text, text:<arguments.text>}]
+ *   tools/call      -> name "echo": content [{type:text, text:<arguments.text>}];
+ *                      name "hog": allocates and touches memory until the kernel
+ *                      kills the process (one session out of memory), never answers
  *   ping            -> {}
  *   server/discover -> error -32601 (method not found), like any other method
  *   notifications (no "id") -> no answer
@@ -24,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+static void mode_oom(void);
 
 typedef struct {
     const char *p; /* start of the value text */
@@ -154,6 +158,8 @@ static void handle_tools_call(span id, const char *line, const char *end)
         reply_error(id, -32602, "Invalid params");
         return;
     }
+    if (span_is_string(name, "hog"))
+        mode_oom();
     if (!span_is_string(name, "echo")) {
         reply_error(id, -32602, "Unknown tool");
         return;

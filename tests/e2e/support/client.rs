@@ -147,3 +147,141 @@ impl Run<'_> {
             .collect()
     }
 }
+
+/// One client session held open while a test breaks things under it (`client.py
+/// --interactive`): each op is answered as it completes, so a test can send one at the moment
+/// of a fault and read what the client saw.
+pub struct Held {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    lines: std::sync::mpsc::Receiver<Value>,
+    /// What `connected` reported: the protocol version.
+    pub protocol_version: String,
+}
+
+/// One op's outcome, as the client saw it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub ok: bool,
+    pub error: Option<String>,
+    pub result: Value,
+}
+
+impl Stack {
+    /// A session of `server`'s entry in the strict profile's config, held open; `env` is added
+    /// to the entry's environment as a user could.
+    pub fn hold(&self, server: &str, env: &[(&str, &str)]) -> Held {
+        use std::io::{BufRead as _, BufReader};
+        use std::process::Stdio;
+        let mut entry = self.client_entry(server, "hardened");
+        for (name, value) in env {
+            entry.env.insert((*name).to_string(), (*value).to_string());
+        }
+        let mut child = Command::new(&self.engine.python)
+            .arg(repo().join("tests/e2e/client.py"))
+            .arg("--interactive")
+            .env_clear()
+            .env("HOME", self.home())
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start client.py --interactive");
+        let stdout = child.stdout.take().expect("client stdout");
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                let Ok(value) = serde_json::from_str::<Value>(&line) else {
+                    panic!("client.py printed no JSON: {line}");
+                };
+                if sender.send(value).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut held = Held {
+            child,
+            stdin: None,
+            lines,
+            protocol_version: String::new(),
+        };
+        held.stdin = held.child.stdin.take();
+        let plan = json!({"command": entry.command, "args": entry.args, "env": entry.env});
+        held.write(&plan);
+        let connected = held.next(Duration::from_secs(90));
+        assert_eq!(
+            connected["event"], "connected",
+            "the session did not start: {connected}"
+        );
+        held.protocol_version = connected["protocol_version"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        held
+    }
+}
+
+impl Held {
+    fn write(&mut self, value: &Value) {
+        use std::io::Write as _;
+        let stdin = self.stdin.as_mut().expect("the session is open");
+        writeln!(stdin, "{value}").expect("write to client.py");
+        stdin.flush().expect("flush to client.py");
+    }
+
+    fn next(&self, timeout: Duration) -> Value {
+        self.lines
+            .recv_timeout(timeout)
+            .unwrap_or_else(|e| panic!("client.py said nothing within {timeout:?}: {e}"))
+    }
+
+    /// Sends an op without waiting for its answer (see [`Held::answer`]).
+    pub fn send(&mut self, op: &Value) {
+        let mut op = op.clone();
+        op["timeout"] = json!(60);
+        self.write(&op);
+    }
+
+    /// The answer to the oldest op sent and not yet answered.
+    pub fn answer(&self) -> Answer {
+        let value = self.next(Duration::from_secs(90));
+        assert!(
+            value.get("event").is_none(),
+            "the session ended while an answer was awaited: {value}"
+        );
+        Answer {
+            ok: value["ok"].as_bool().unwrap_or(false),
+            error: value["error"].as_str().map(String::from),
+            result: value["result"].clone(),
+        }
+    }
+
+    pub fn ask(&mut self, op: &Value) -> Answer {
+        self.send(op);
+        self.answer()
+    }
+
+    /// Closes the session; the client's view of its end and the server's stderr (the shim's
+    /// and the keeper's log lines).
+    pub fn close(mut self) -> (Value, String) {
+        self.stdin = None;
+        let mut ended = Value::Null;
+        loop {
+            let value = self.next(Duration::from_secs(60));
+            if value["event"] == "closed" {
+                let _ = self.child.wait();
+                return (ended, value["stderr"].as_str().unwrap_or("").to_string());
+            }
+            ended = value;
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -482,7 +482,7 @@ pub struct HealthCheck {
 
 /// Nanoseconds since the epoch of an RFC 3339 UTC time as the engines write it
 /// (`2026-11-30T02:55:56.771093558Z`); `None` for another shape.
-fn rfc3339_nanos(text: &str) -> Option<i128> {
+pub fn rfc3339_nanos(text: &str) -> Option<i128> {
     let (date, time) = text.strip_suffix('Z')?.split_once('T')?;
     let mut ymd = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
     let (y, m, d) = (ymd.next()??, ymd.next()??, ymd.next()??);

@@ -8,6 +8,7 @@
 pub mod client;
 pub mod cmd;
 pub mod engine;
+pub mod inflight;
 pub mod stack;
 
 pub use client::{call, list_tools, sleep};

@@ -128,7 +128,7 @@ impl Error {
                 Diagnostic::error(self.to_string())
                     .with_help("run `mcpgen init` to write a starter mcp.toml, or pass `--config PATH`"),
             ],
-            Error::Compose(error) => vec![error.to_diagnostic()],
+            Error::Compose(error) => error.to_diagnostics(),
             Error::Install { problems } => problems.iter().map(install_problem).collect(),
             Error::StaleBuild { .. } => vec![
                 Diagnostic::error(self.to_string())

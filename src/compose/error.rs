@@ -50,10 +50,11 @@ pub enum ComposeError {
         message: String,
         help: Option<String>,
     },
-    #[error("invalid interpolation in `{text}`: {message}")]
+    /// A `${` Compose would refuse; `expression` is quoted from its `$` to the end of its line.
+    #[error("invalid interpolation `{expression}`: {message}")]
     Interpolation {
         span: Span,
-        text: String,
+        expression: String,
         message: String,
     },
     #[error("cannot merge `{key}`: {message}")]
@@ -90,6 +91,18 @@ pub enum ComposeError {
     AllowWithoutReason { span: Span, rule: String },
     #[error("invalid `# mcpgen:` comment: {message}")]
     BadComment { span: Span, message: String },
+    /// Several problems found in one pass (every refused interpolation of a project), so the
+    /// user fixes them all in one go.
+    #[error("{}", join(.0))]
+    Several(Vec<ComposeError>),
+}
+
+fn join(errors: &[ComposeError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ComposeError {
@@ -101,9 +114,19 @@ impl ComposeError {
         }
     }
 
+    /// Problems found before `last` stopped the loading, and `last`, as one error.
+    pub(crate) fn with_earlier(mut earlier: Vec<ComposeError>, last: ComposeError) -> Self {
+        if earlier.is_empty() {
+            return last;
+        }
+        earlier.push(last);
+        ComposeError::Several(earlier)
+    }
+
     /// The text the error is about, when it is about a place in a file.
     pub fn span(&self) -> Option<&Span> {
         match self {
+            ComposeError::Several(errors) => errors.first().and_then(ComposeError::span),
             ComposeError::Io { named_at, .. } | ComposeError::Remote { named_at, .. } => {
                 named_at.as_ref()
             }
@@ -169,7 +192,18 @@ impl ComposeError {
         }
     }
 
-    pub fn to_diagnostic(&self) -> Diagnostic {
+    /// One diagnostic per problem.
+    pub fn to_diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            ComposeError::Several(errors) => errors
+                .iter()
+                .flat_map(ComposeError::to_diagnostics)
+                .collect(),
+            single => vec![single.to_diagnostic()],
+        }
+    }
+
+    fn to_diagnostic(&self) -> Diagnostic {
         let mut diagnostic = Diagnostic::error(self.to_string()).with_code("compose");
         if let Some(span) = self.span() {
             diagnostic = diagnostic.with_primary(span.clone(), self.label());

@@ -25,6 +25,9 @@ pub(crate) struct Loader<'a> {
     pub(crate) sources: &'a mut Sources,
     pub(crate) env: Env<'a>,
     pub(crate) notes: Vec<Diagnostic>,
+    /// Interpolations Compose would refuse, gathered over every file before giving up, so one
+    /// run reports them all.
+    pub(crate) refused: Vec<ComposeError>,
     /// Files whose `include`s are being loaded, outermost first: meeting one again is a cycle.
     pub(super) including: Vec<PathBuf>,
     /// Files read as the base of an `extends`, each read once.
@@ -44,6 +47,7 @@ impl<'a> Loader<'a> {
             sources,
             env,
             notes: Vec::new(),
+            refused: Vec::new(),
             including: Vec::new(),
             bases: Vec::new(),
             base_index: HashMap::new(),
@@ -129,7 +133,14 @@ impl<'a> Loader<'a> {
                 );
             }
             if interpolates {
-                interpolate::apply(&mut document, "", self.env, &mut self.notes)?;
+                interpolate::apply(
+                    &mut document,
+                    "",
+                    self.env,
+                    text,
+                    &mut self.notes,
+                    &mut self.refused,
+                );
             }
             roots.push(document);
         }

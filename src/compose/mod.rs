@@ -62,12 +62,17 @@ pub fn load(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ComposeProject, ComposeError> {
     let mut loader = Loader::new(sources, env);
-    let project = loader.project(files, None)?;
-    finish(loader, project)
+    match loader.project(files, None) {
+        Ok(project) => finish(loader, project),
+        Err(error) => Err(ComposeError::with_earlier(loader.refused, error)),
+    }
 }
 
 /// The views of a merged project, and the notes gathered on the way.
 fn finish(loader: Loader<'_>, project: Option<Node>) -> Result<ComposeProject, ComposeError> {
+    if !loader.refused.is_empty() {
+        return Err(ComposeError::Several(loader.refused));
+    }
     let mut notes = loader.notes;
     let Some(mut root) = project else {
         return Ok(ComposeProject {

@@ -208,3 +208,13 @@ fn fix_repairs_compose_keeping_comments_and_diff_writes_nothing() {
         assert!(!rules.contains(&gone), "{gone} still there: {rules:?}");
     }
 }
+
+#[test]
+fn every_refused_interpolation_is_reported_at_its_dollar() {
+    let project = Project::fixture("minimal");
+    let dir = fixtures().join("compose/errors/interpolation");
+    copy_into(&project, &dir, &["compose.yml", "override.yml"]);
+    let output = project.run(&["lint", "-f", "compose.yml", "-f", "override.yml"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    insta::assert_snapshot!(stderr(&output));
+}

@@ -24,7 +24,6 @@ mod include;
 mod interpolate;
 mod loader;
 mod merge;
-mod position;
 mod syntax;
 mod tree;
 mod view;

@@ -169,11 +169,21 @@ struct Case {
     env: &'static [(&'static str, &'static str)],
 }
 
-const CASES: &[Case] = &[Case {
-    dir: "shell-scripts",
-    files: &["compose.yml"],
-    env: &[],
-}];
+const fn case(dir: &'static str) -> Case {
+    Case {
+        dir,
+        files: &["compose.yml"],
+        env: &[],
+    }
+}
+
+const CASES: &[Case] = &[
+    case("shell-scripts"),
+    case("yaml-crlf-bom"),
+    case("yaml-flow-styles"),
+    case("yaml-no-final-newline"),
+    case("yaml-scalar-styles"),
+];
 
 #[test]
 fn mcpgen_reads_every_project_as_compose_does() {

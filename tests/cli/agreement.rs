@@ -179,6 +179,7 @@ const fn case(dir: &'static str) -> Case {
 
 const CASES: &[Case] = &[
     case("shell-scripts"),
+    case("user-spellings"),
     case("yaml-crlf-bom"),
     case("yaml-flow-styles"),
     case("yaml-no-final-newline"),

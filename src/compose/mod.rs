@@ -24,6 +24,7 @@ mod include;
 mod interpolate;
 mod loader;
 mod merge;
+mod shared_network;
 mod syntax;
 mod tree;
 mod view;
@@ -109,6 +110,7 @@ fn finish(loader: Loader<'_>, project: Option<Node>) -> Result<ComposeProject, C
         )?);
     }
     notes.extend(checks.notes);
+    shared_network::resolve(&mut views);
     Ok(ComposeProject {
         services: views,
         notes,

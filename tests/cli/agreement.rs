@@ -78,11 +78,13 @@ fn no_new_privileges(service: &serde_json::Value) -> bool {
     let mut on = false;
     for option in service["security_opt"].as_array().into_iter().flatten() {
         let option = option.as_str().unwrap_or_default();
+        // moby splits at `=` when there is one, else at the older `:`.
         let (key, value) = option
-            .split_once([':', '='])
-            .map_or((option, "true"), |(key, value)| (key, value));
+            .split_once('=')
+            .or_else(|| option.split_once(':'))
+            .unwrap_or((option, "true"));
         if key == "no-new-privileges" {
-            on = value == "true";
+            on = matches!(value, "1" | "t" | "T" | "TRUE" | "true" | "True");
         }
     }
     on
@@ -178,6 +180,7 @@ const fn case(dir: &'static str) -> Case {
 }
 
 const CASES: &[Case] = &[
+    case("last-wins"),
     case("shell-scripts"),
     case("user-spellings"),
     case("yaml-crlf-bom"),

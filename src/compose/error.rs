@@ -17,6 +17,12 @@ pub enum ComposeError {
         /// The `include` or `extends` that named the file, when one did.
         named_at: Option<Span>,
     },
+    #[error("`{}` is {kind}, not a file", path.display())]
+    NotAFile {
+        path: PathBuf,
+        kind: &'static str,
+        named_at: Option<Span>,
+    },
     #[error("`{}` is remote: mcpgen does not fetch compose files, so it is not covered", path.display())]
     Remote {
         path: PathBuf,
@@ -127,9 +133,9 @@ impl ComposeError {
     pub fn span(&self) -> Option<&Span> {
         match self {
             ComposeError::Several(errors) => errors.first().and_then(ComposeError::span),
-            ComposeError::Io { named_at, .. } | ComposeError::Remote { named_at, .. } => {
-                named_at.as_ref()
-            }
+            ComposeError::Io { named_at, .. }
+            | ComposeError::NotAFile { named_at, .. }
+            | ComposeError::Remote { named_at, .. } => named_at.as_ref(),
             ComposeError::TooLarge { .. } | ComposeError::NotUtf8 { .. } => None,
             ComposeError::Syntax { span, .. }
             | ComposeError::TooDeep { span, .. }
@@ -152,7 +158,9 @@ impl ComposeError {
     /// What the caret under the span says.
     fn label(&self) -> &'static str {
         match self {
-            ComposeError::Io { .. } | ComposeError::Remote { .. } => "named here",
+            ComposeError::Io { .. }
+            | ComposeError::NotAFile { .. }
+            | ComposeError::Remote { .. } => "named here",
             ComposeError::DuplicateKey { .. } => "defined again here",
             ComposeError::TooDeep { .. } => "too deep here",
             ComposeError::AliasBomb { .. } => "expansion stopped here",
@@ -169,6 +177,11 @@ impl ComposeError {
             ComposeError::Remote { .. } => {
                 Some("download the file and name the local copy".to_string())
             }
+            ComposeError::NotAFile { path, kind, .. } => Some(crate::source::not_a_file_help(
+                path,
+                kind,
+                "compose.yaml",
+            )),
             ComposeError::TooLarge { .. } => {
                 Some("split the file, or lint the parts with `-f` one by one".to_string())
             }

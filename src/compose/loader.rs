@@ -162,7 +162,11 @@ pub(crate) fn identity(path: &Path) -> PathBuf {
 }
 
 /// Reads a file as UTF-8, refusing one over `limit` bytes before reading it all.
-fn read_text(path: &Path, named_at: Option<&Span>, limit: u64) -> Result<String, ComposeError> {
+pub(crate) fn read_text(
+    path: &Path,
+    named_at: Option<&Span>,
+    limit: u64,
+) -> Result<String, ComposeError> {
     if is_remote(path) {
         return Err(ComposeError::Remote {
             path: path.to_path_buf(),

@@ -12,12 +12,15 @@
 //!   environment given to [`load`] (`interpolate.rs`).
 //! - `include` is resolved: files relative to the including file (`include.rs`); `extends` is
 //!   merged, in the same file or another (`extends.rs`). What cannot be resolved is an error.
+//! - Variables come from the process environment, then from `.env` beside the first file (or
+//!   the `--env-file`s given instead), as Compose takes them (`dotenv.rs`).
 //! - Every service is linted, whatever its `profiles`; top-level `x-` keys are not services,
 //!   but what they bring in through anchors is linted where it lands.
 //! - Suppressions: `x-mcpgen.allow` and inline `# mcpgen: allow` comments (`allow.rs`).
 
 mod allow;
 mod checks;
+mod dotenv;
 mod error;
 mod extends;
 mod include;
@@ -52,6 +55,23 @@ pub struct ComposeProject {
     /// `version`, duplicate container names, an unset required variable, an inline allow that
     /// applies to no service. Codes start with `compose/`.
     pub notes: Vec<Diagnostic>,
+}
+
+/// The variables a project is interpolated with besides the process environment (`process`):
+/// `.env` beside the first of `files`, or the `env_files` given instead (`--env-file`), read
+/// into `sources`. Compose's order: the process environment first, then these.
+pub fn project_variables(
+    sources: &mut Sources,
+    files: &[PathBuf],
+    env_files: &[PathBuf],
+    process: &dyn Fn(&str) -> Option<String>,
+) -> Result<std::collections::HashMap<String, String>, ComposeError> {
+    dotenv::project_variables(
+        sources,
+        files.first().map(PathBuf::as_path),
+        env_files,
+        process,
+    )
 }
 
 /// Loads compose files as `docker compose -f <file>…` would merge them. Every file read,

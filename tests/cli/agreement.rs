@@ -36,24 +36,45 @@ fn run_clean(program: &mut Command, dir: &Path, env: &[(&str, &str)]) -> Output 
     program.output().expect("runs")
 }
 
-fn compose_config(dir: &Path, files: &[&str], env: &[(&str, &str)]) -> Output {
+fn compose_config(dir: &Path, case: &Case) -> Output {
     let mut command = Command::new("docker");
     // mcpgen lints every service whatever its profile: so must the reading it is checked against.
     command.args(["compose", "--project-name", "agreement", "--profile", "*"]);
-    for file in files {
+    for env_file in case.env_files {
+        command.args(["--env-file", env_file]);
+    }
+    for file in case.files {
         command.args(["-f", file]);
     }
     command.args(["config", "--format", "json"]);
-    run_clean(&mut command, dir, env)
+    run_clean(&mut command, dir, case.env)
 }
 
-fn mcpgen_lint(dir: &Path, files: &[&str], env: &[(&str, &str)]) -> Output {
+fn mcpgen_lint(dir: &Path, case: &Case) -> Output {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("mcpgen"));
     command.args(["lint", "--format", "json"]);
-    for file in files {
+    for env_file in case.env_files {
+        command.args(["--env-file", env_file]);
+    }
+    for file in case.files {
         command.args(["-f", file]);
     }
-    run_clean(&mut command, dir, env)
+    run_clean(&mut command, dir, case.env)
+}
+
+/// A copy of a case's directory in a scratch one: with no `-f`, both tools look around the
+/// working directory (mcpgen for an mcp.toml in its parents too), which must hold only the case.
+fn scratch_copy(dir: &Path) -> tempfile::TempDir {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(dir).expect("case dir") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(
+            &path,
+            scratch.path().join(path.file_name().expect("a name")),
+        )
+        .expect("copy");
+    }
+    scratch
 }
 
 /// Go's `strconv.Atoi`, as moby's user lookup parses a numeric user.
@@ -164,10 +185,12 @@ fn mcpgen_verdicts(document: &serde_json::Value) -> BTreeMap<String, BTreeSet<St
     verdicts
 }
 
-/// One case: its files in order, and the environment it is read in.
+/// One case: its files in order (none: what Compose finds by itself), its `--env-file`s, and
+/// the environment it is read in.
 struct Case {
     dir: &'static str,
     files: &'static [&'static str],
+    env_files: &'static [&'static str],
     env: &'static [(&'static str, &'static str)],
 }
 
@@ -175,11 +198,27 @@ const fn case(dir: &'static str) -> Case {
     Case {
         dir,
         files: &["compose.yml"],
+        env_files: &[],
         env: &[],
     }
 }
 
 const CASES: &[Case] = &[
+    case("dotenv"),
+    // The environment wins over `.env`.
+    Case {
+        env: &[("RUN_AS", "10001"), ("NO_NEW_PRIVILEGES", "true")],
+        ..case("dotenv")
+    },
+    // `--env-file` is read instead of `.env`.
+    Case {
+        env_files: &["prod.env"],
+        ..case("env-file")
+    },
+    Case {
+        files: &[],
+        ..case("compose-file-variable")
+    },
     case("last-wins"),
     case("shell-scripts"),
     case("user-spellings"),
@@ -205,12 +244,14 @@ fn mcpgen_reads_every_project_as_compose_does() {
     listed.sort();
     let mut cased: Vec<String> = CASES.iter().map(|case| case.dir.to_string()).collect();
     cased.sort();
+    cased.dedup();
     assert_eq!(listed, cased, "every corpus directory is a case");
     let mut report = Vec::new();
     for case in CASES {
-        let dir = fixtures().join("agreement").join(case.dir);
-        let compose = compose_config(&dir, case.files, case.env);
-        let linted = mcpgen_lint(&dir, case.files, case.env);
+        let scratch = scratch_copy(&fixtures().join("agreement").join(case.dir));
+        let dir = scratch.path();
+        let compose = compose_config(dir, case);
+        let linted = mcpgen_lint(dir, case);
         let accepted = compose.status.success();
         assert_eq!(
             accepted,

@@ -292,3 +292,16 @@ fn inputs_that_are_not_files_are_refused_without_waiting() {
     let output = project.run(&["lint", "include.yml"]);
     insta::assert_snapshot!(stderr(&output));
 }
+
+#[test]
+fn a_malformed_env_file_is_an_error_at_its_line() {
+    let project = Project::fixture("minimal");
+    let dir = fixtures().join("compose/errors/dotenv");
+    copy_into(&project, &dir, &["compose.yml", ".env"]);
+    let output = project.run(&["lint", "compose.yml"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    insta::assert_snapshot!(stderr(&output));
+    // Named with --env-file instead, a missing one is refused too (Compose refuses it).
+    let output = project.run(&["lint", "--env-file", "missing.env", "compose.yml"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+}

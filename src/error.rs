@@ -17,6 +17,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("`{}` is {kind}, not a file", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
     #[error("no mcp.toml in `{}` or any parent directory", start.display())]
     ConfigNotFound { start: PathBuf },
     #[error("nothing to lint: no mcp.toml and no compose file in `{}`", dir.display())]
@@ -128,7 +130,14 @@ impl Error {
                 Diagnostic::error(self.to_string())
                     .with_help("run `mcpgen init` to write a starter mcp.toml, or pass `--config PATH`"),
             ],
-            Error::Compose(error) => vec![error.to_diagnostic()],
+            Error::Compose(error) => error.to_diagnostics(),
+            Error::NotAFile { path, kind } => vec![
+                Diagnostic::error(self.to_string()).with_help(crate::source::not_a_file_help(
+                    path,
+                    kind,
+                    crate::config::CONFIG_FILE_NAME,
+                )),
+            ],
             Error::Install { problems } => problems.iter().map(install_problem).collect(),
             Error::StaleBuild { .. } => vec![
                 Diagnostic::error(self.to_string())

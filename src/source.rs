@@ -102,6 +102,45 @@ impl Sources {
     }
 }
 
+/// What a path is, when it is not a regular file: reading a FIFO or a terminal waits for a
+/// writer that may never come, a device may never end, and a directory holds no text.
+pub fn not_a_file(metadata: &std::fs::Metadata) -> Option<&'static str> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return Some("a named pipe (FIFO)");
+        }
+        if kind.is_char_device() {
+            return Some("a character device");
+        }
+        if kind.is_block_device() {
+            return Some("a block device");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// What to do instead, for a path [`not_a_file`] refused; `file` is the file usually meant.
+pub fn not_a_file_help(path: &Path, kind: &str, file: &str) -> String {
+    if kind == "a directory" {
+        format!("name the file in it: `{}`", path.join(file).display())
+    } else {
+        "mcpgen reads regular files only (a pipe or a device may never end): save the text to a file and name that"
+            .to_string()
+    }
+}
+
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while !text.is_char_boundary(offset) {
         offset -= 1;

@@ -38,6 +38,10 @@ pub(super) struct Args {
     /// Compose files merged in order into one project, as `docker compose -f a.yml -f b.yml`
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     merged: Vec<PathBuf>,
+    /// Variables for the compose files' interpolation, read instead of the `.env` beside the
+    /// first compose file; later files override earlier ones, the environment overrides all
+    #[arg(long = "env-file", value_name = "FILE")]
+    env_files: Vec<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -133,8 +137,38 @@ fn default_compose_files(dir: &Path) -> Vec<Target> {
         .collect()
 }
 
+/// The process environment, as interpolation reads it.
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// `COMPOSE_FILE` (from the environment, else from the project's `.env`), split on
+/// `COMPOSE_PATH_SEPARATOR` as Compose does, relative to `dir`.
+fn compose_file_variable(
+    dir: &Path,
+    env_files: &[PathBuf],
+    ui: &mut Ui,
+) -> Result<Option<Target>, Error> {
+    // `.env` beside a compose file in `dir`, whichever it would be.
+    let beside = [dir.join("compose.yaml")];
+    let variables =
+        crate::compose::project_variables(ui.sources_mut(), &beside, env_files, &process_env)?;
+    let lookup = |name: &str| process_env(name).or_else(|| variables.get(name).cloned());
+    let Some(list) = lookup("COMPOSE_FILE").filter(|list| !list.is_empty()) else {
+        return Ok(None);
+    };
+    let separator = lookup("COMPOSE_PATH_SEPARATOR")
+        .unwrap_or_else(|| if cfg!(windows) { ";" } else { ":" }.to_string());
+    let files = list
+        .split(separator.as_str())
+        .filter(|file| !file.is_empty())
+        .map(|file| dir.join(file))
+        .collect();
+    Ok(Some(Target::Compose(files)))
+}
+
 impl Args {
-    fn targets(&self, cli: &Cli) -> Result<Vec<Target>, Error> {
+    fn targets(&self, cli: &Cli, ui: &mut Ui) -> Result<Vec<Target>, Error> {
         let mut targets: Vec<Target> = self
             .files
             .iter()
@@ -162,7 +196,10 @@ impl Args {
             .and_then(Path::parent)
             .map_or(cwd, Path::to_path_buf);
         targets.extend(config.map(Target::Toml));
-        targets.extend(default_compose_files(&dir));
+        match compose_file_variable(&dir, &self.env_files, ui)? {
+            Some(named) => targets.push(named),
+            None => targets.extend(default_compose_files(&dir)),
+        }
         if targets.is_empty() {
             return Err(Error::NothingToLint { dir });
         }
@@ -178,11 +215,11 @@ struct Linted {
 
 fn lint_targets(
     targets: &[Target],
+    env_files: &[PathBuf],
     settings: &Settings,
     ui: &mut Ui,
     want_fixes: bool,
 ) -> Result<Linted, Error> {
-    let env = |name: &str| std::env::var(name).ok();
     let mut linted = Linted {
         findings: Vec::new(),
         fixed: Vec::new(),
@@ -205,6 +242,13 @@ fn lint_targets(
                 findings
             }
             Target::Compose(files) => {
+                let variables = crate::compose::project_variables(
+                    ui.sources_mut(),
+                    files,
+                    env_files,
+                    &process_env,
+                )?;
+                let env = |name: &str| process_env(name).or_else(|| variables.get(name).cloned());
                 let project = crate::compose::load(ui.sources_mut(), files, &env)?;
                 ui.diagnostics(&project.notes);
                 let mut findings = crate::lint::run(&project.services);
@@ -229,7 +273,7 @@ fn lint_targets(
 }
 
 pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
-    let targets = args.targets(cli)?;
+    let targets = args.targets(cli, ui)?;
     // `[lint]` of the mcp.toml in play (the one given, or found) applies to compose files too.
     let base = match targets.iter().find_map(|t| match t {
         Target::Toml(path) => Some(path.clone()),
@@ -241,7 +285,13 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     let Some(settings) = args.settings(base, ui) else {
         return Ok(EXIT_BAD_INPUT);
     };
-    let mut linted = lint_targets(&targets, &settings, ui, args.fix || args.diff)?;
+    let mut linted = lint_targets(
+        &targets,
+        &args.env_files,
+        &settings,
+        ui,
+        args.fix || args.diff,
+    )?;
     if args.diff {
         let mut stdout = anstream::stdout();
         for (path, old, new) in &linted.fixed {
@@ -271,7 +321,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
             }
             // What is left, against the files as they now are.
             *ui = Ui::new(cli.quiet, cli.verbose);
-            linted = lint_targets(&targets, &settings, ui, false)?;
+            linted = lint_targets(&targets, &args.env_files, &settings, ui, false)?;
         }
     }
     emit(args.format, ui, &linted.findings);

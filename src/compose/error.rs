@@ -17,6 +17,12 @@ pub enum ComposeError {
         /// The `include` or `extends` that named the file, when one did.
         named_at: Option<Span>,
     },
+    #[error("`{}` is {kind}, not a file", path.display())]
+    NotAFile {
+        path: PathBuf,
+        kind: &'static str,
+        named_at: Option<Span>,
+    },
     #[error("`{}` is remote: mcpgen does not fetch compose files, so it is not covered", path.display())]
     Remote {
         path: PathBuf,
@@ -50,10 +56,11 @@ pub enum ComposeError {
         message: String,
         help: Option<String>,
     },
-    #[error("invalid interpolation in `{text}`: {message}")]
+    /// A `${` Compose would refuse; `expression` is quoted from its `$` to the end of its line.
+    #[error("invalid interpolation `{expression}`: {message}")]
     Interpolation {
         span: Span,
-        text: String,
+        expression: String,
         message: String,
     },
     #[error("cannot merge `{key}`: {message}")]
@@ -90,6 +97,18 @@ pub enum ComposeError {
     AllowWithoutReason { span: Span, rule: String },
     #[error("invalid `# mcpgen:` comment: {message}")]
     BadComment { span: Span, message: String },
+    /// Several problems found in one pass (every refused interpolation of a project), so the
+    /// user fixes them all in one go.
+    #[error("{}", join(.0))]
+    Several(Vec<ComposeError>),
+}
+
+fn join(errors: &[ComposeError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ComposeError {
@@ -101,12 +120,22 @@ impl ComposeError {
         }
     }
 
+    /// Problems found before `last` stopped the loading, and `last`, as one error.
+    pub(crate) fn with_earlier(mut earlier: Vec<ComposeError>, last: ComposeError) -> Self {
+        if earlier.is_empty() {
+            return last;
+        }
+        earlier.push(last);
+        ComposeError::Several(earlier)
+    }
+
     /// The text the error is about, when it is about a place in a file.
     pub fn span(&self) -> Option<&Span> {
         match self {
-            ComposeError::Io { named_at, .. } | ComposeError::Remote { named_at, .. } => {
-                named_at.as_ref()
-            }
+            ComposeError::Several(errors) => errors.first().and_then(ComposeError::span),
+            ComposeError::Io { named_at, .. }
+            | ComposeError::NotAFile { named_at, .. }
+            | ComposeError::Remote { named_at, .. } => named_at.as_ref(),
             ComposeError::TooLarge { .. } | ComposeError::NotUtf8 { .. } => None,
             ComposeError::Syntax { span, .. }
             | ComposeError::TooDeep { span, .. }
@@ -129,7 +158,9 @@ impl ComposeError {
     /// What the caret under the span says.
     fn label(&self) -> &'static str {
         match self {
-            ComposeError::Io { .. } | ComposeError::Remote { .. } => "named here",
+            ComposeError::Io { .. }
+            | ComposeError::NotAFile { .. }
+            | ComposeError::Remote { .. } => "named here",
             ComposeError::DuplicateKey { .. } => "defined again here",
             ComposeError::TooDeep { .. } => "too deep here",
             ComposeError::AliasBomb { .. } => "expansion stopped here",
@@ -146,6 +177,11 @@ impl ComposeError {
             ComposeError::Remote { .. } => {
                 Some("download the file and name the local copy".to_string())
             }
+            ComposeError::NotAFile { path, kind, .. } => Some(crate::source::not_a_file_help(
+                path,
+                kind,
+                "compose.yaml",
+            )),
             ComposeError::TooLarge { .. } => {
                 Some("split the file, or lint the parts with `-f` one by one".to_string())
             }
@@ -169,7 +205,18 @@ impl ComposeError {
         }
     }
 
-    pub fn to_diagnostic(&self) -> Diagnostic {
+    /// One diagnostic per problem.
+    pub fn to_diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            ComposeError::Several(errors) => errors
+                .iter()
+                .flat_map(ComposeError::to_diagnostics)
+                .collect(),
+            single => vec![single.to_diagnostic()],
+        }
+    }
+
+    fn to_diagnostic(&self) -> Diagnostic {
         let mut diagnostic = Diagnostic::error(self.to_string()).with_code("compose");
         if let Some(span) = self.span() {
             diagnostic = diagnostic.with_primary(span.clone(), self.label());

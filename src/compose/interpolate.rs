@@ -1,6 +1,10 @@
-//! `${VAR}` interpolation, as Compose does it before merging files: `$VAR`, `${VAR}`,
-//! `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `${VAR:+alt}`,
-//! `${VAR+alt}`, nesting in the default (`${A:-${B}}`), and `$$` for a literal `$`.
+//! `${VAR}` interpolation, as Compose (compose-go's `template` package) does it before merging
+//! files: `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`,
+//! `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`, nesting in the argument (`${A:-${B}}`), and `$$`
+//! for a literal `$`. A `$` followed by anything else (`$(hostname)`, `$?`, `$1`, a trailing `$`)
+//! is left as it is, as Compose leaves it: shell scripts in `command` need no escaping for those.
+//! Only a `${` that does not make a valid expression on its line is refused, as Compose refuses
+//! it.
 //!
 //! Values only, never keys. What mcpgen judges is the text Compose would see with the given
 //! environment; each scalar that used a variable gets a note saying so, since the verdict
@@ -9,28 +13,35 @@
 use super::error::ComposeError;
 use super::tree::{Node, Style, Value};
 use crate::diag::{Diagnostic, Severity};
+use crate::source::Span;
 
 /// The environment: a lookup function, so tests are hermetic.
 pub(crate) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-/// Interpolates every scalar value under `node`; `key` names the value in notes.
+/// Interpolates every scalar value under `node`; `key` names the value in notes. `source` is
+/// the text of the file the node was read from, to point refusals at their `$`. A template
+/// Compose would refuse is added to `refused` and left as written, so every refusal in the
+/// project can be reported at once.
 pub(crate) fn apply(
     node: &mut Node,
     key: &str,
     env: Env<'_>,
+    source: &str,
     notes: &mut Vec<Diagnostic>,
-) -> Result<(), ComposeError> {
+    refused: &mut Vec<ComposeError>,
+) {
     match &mut node.value {
         Value::Scalar(scalar) => {
             if !scalar.text.contains('$') {
-                return Ok(());
+                return;
             }
-            let substituted =
-                substitute(&scalar.text, env).map_err(|message| ComposeError::Interpolation {
-                    span: node.span.clone(),
-                    text: scalar.text.clone(),
-                    message,
-                })?;
+            let substituted = match substitute(&scalar.text, env) {
+                Ok(substituted) => substituted,
+                Err(refusal) => {
+                    refused.push(refusal.into_error(&scalar.text, &node.span, source));
+                    return;
+                }
+            };
             for usage in &substituted.uses {
                 if let How::Required(message) = &usage.how {
                     notes.push(
@@ -54,16 +65,65 @@ pub(crate) fn apply(
         }
         Value::Seq(items) => {
             for item in items {
-                apply(item, key, env, notes)?;
+                apply(item, key, env, source, notes, refused);
             }
         }
         Value::Map(map) => {
             for entry in &mut map.entries {
-                apply(&mut entry.value, &entry.key, env, notes)?;
+                apply(&mut entry.value, &entry.key, env, source, notes, refused);
             }
         }
     }
-    Ok(())
+}
+
+/// A template Compose refuses: where its `$` is in the template, and why.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Refusal {
+    /// Byte offset of the `$` that starts the bad expression.
+    pub(crate) at: usize,
+    /// Its length in bytes: to its `}`, or to the end of the line where it has none.
+    pub(crate) length: usize,
+    pub(crate) message: String,
+}
+
+impl Refusal {
+    /// The error, pointing at the `$` in the file where the scalar's text can be found there
+    /// as written (a plain or single-line scalar); at the scalar otherwise.
+    fn into_error(self, template: &str, span: &Span, source: &str) -> ComposeError {
+        let expression = first_line(&template[self.at..self.at + self.length]);
+        let located = source
+            .get(span.range.clone())
+            .and_then(|written| {
+                // The same expression may occur more than once: take the occurrence with the
+                // same number of earlier ones in the template as in the text.
+                let earlier = template[..self.at].matches(expression).count();
+                written.match_indices(expression).nth(earlier)
+            })
+            .map(|(offset, _)| {
+                let start = span.range.start + offset;
+                Span::new(span.file, start..start + expression.len())
+            });
+        ComposeError::Interpolation {
+            span: located.unwrap_or_else(|| span.clone()),
+            expression: shorten(expression),
+            message: self.message,
+        }
+    }
+}
+
+/// The text up to the end of its first line.
+fn first_line(text: &str) -> &str {
+    text.split(['\n', '\r']).next().unwrap_or_default()
+}
+
+/// A headline quotes at most this many characters of an expression.
+const QUOTED_CHARS: usize = 40;
+
+fn shorten(expression: &str) -> String {
+    match expression.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}…", &expression[..cut]),
+        None => expression.to_string(),
+    }
 }
 
 /// A template with its variables replaced, and how each variable was used.
@@ -129,30 +189,51 @@ impl Substituted {
     }
 }
 
-/// Replaces the variables of one template. The error is a message about the template.
-pub(crate) fn substitute(template: &str, env: Env<'_>) -> Result<Substituted, String> {
+/// Replaces the variables of one template, or says where Compose would refuse it.
+pub(crate) fn substitute(template: &str, env: Env<'_>) -> Result<Substituted, Refusal> {
     let mut out = String::with_capacity(template.len());
     let mut uses = Vec::new();
-    let mut rest = template;
-    while let Some(dollar) = rest.find('$') {
-        out.push_str(&rest[..dollar]);
-        let after = &rest[dollar + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
+    let mut done = 0;
+    while let Some(found) = template[done..].find('$') {
+        let dollar = done + found;
+        out.push_str(&template[done..dollar]);
+        let after = &template[dollar + 1..];
+        if after.starts_with('$') {
             out.push('$');
-            rest = tail;
+            done = dollar + 2;
         } else if after.starts_with('{') {
-            let close = closing_brace(&rest[dollar..])
-                .ok_or_else(|| "`${` is never closed with `}`".to_string())?;
-            let expression = &rest[dollar..dollar + close + 1];
+            let line = template[dollar..]
+                .find('\n')
+                .unwrap_or(template.len() - dollar);
+            let refuse = |length: usize, message: &str| Refusal {
+                at: dollar,
+                length,
+                message: message.to_string(),
+            };
+            // Compose reads a braced expression within one line.
+            let Some(close) = closing_brace(&template[dollar..]).filter(|close| *close < line)
+            else {
+                return Err(refuse(line, "`${` is not closed by a `}` on the same line"));
+            };
+            let expression = &template[dollar..=dollar + close];
             let inner = &expression[2..expression.len() - 1];
-            out.push_str(&braced(expression, inner, env, &mut uses)?);
-            rest = &rest[dollar + close + 1..];
+            let value = braced(inner, env, &mut uses).map_err(|error| match error {
+                BracedError::Expression(message) => refuse(expression.len(), message),
+                // The argument's own `$`, counted from the start of the inner text.
+                BracedError::Argument { offset, refusal } => Refusal {
+                    at: dollar + 2 + offset + refusal.at,
+                    ..refusal
+                },
+            })?;
+            out.push_str(&value);
+            done = dollar + close + 1;
         } else {
             let length = name_length(after);
             if length == 0 {
-                return Err(
-                    "a `$` must be followed by a variable name, `{` or another `$`".to_string(),
-                );
+                // Not a variable: Compose keeps the `$` (`$(hostname)`, `$?`, `$1`, a last `$`).
+                out.push('$');
+                done = dollar + 1;
+                continue;
             }
             let var = &after[..length];
             let (value, how) = match env(var) {
@@ -165,25 +246,28 @@ pub(crate) fn substitute(template: &str, env: Env<'_>) -> Result<Substituted, St
                 var: var.to_string(),
                 how,
             });
-            rest = &after[length..];
+            done = dollar + 1 + length;
         }
     }
-    out.push_str(rest);
+    out.push_str(&template[done..]);
     Ok(Substituted { text: out, uses })
 }
 
-/// `${NAME}` or `${NAME<op><argument>}`.
-fn braced(
-    expression: &str,
-    inner: &str,
-    env: Env<'_>,
-    uses: &mut Vec<Use>,
-) -> Result<String, String> {
+/// Why a braced expression failed: itself, or the template in its argument.
+enum BracedError {
+    Expression(&'static str),
+    /// `offset` is where the argument starts in the expression's inner text.
+    Argument {
+        offset: usize,
+        refusal: Refusal,
+    },
+}
+
+/// The inside of `${NAME}` or `${NAME<op><argument>}`.
+fn braced(inner: &str, env: Env<'_>, uses: &mut Vec<Use>) -> Result<String, BracedError> {
     let length = name_length(inner);
     if length == 0 {
-        return Err(format!(
-            "`{expression}` does not start with a variable name"
-        ));
+        return Err(BracedError::Expression("a variable name must follow `${`"));
     }
     let (var, operation) = inner.split_at(length);
     let value = env(var);
@@ -196,14 +280,17 @@ fn braced(
         Some(operator) => (operator, &operation[operator.len()..]),
         None if operation.is_empty() => ("", ""),
         None => {
-            return Err(format!(
-                "`{expression}`: expected `}}`, `:-`, `-`, `:?`, `?`, `:+` or `+` after the name"
+            return Err(BracedError::Expression(
+                "expected `}`, `:-`, `-`, `:?`, `?`, `:+` or `+` after the name",
             ));
         }
     };
     // The argument is a template too; Compose expands it whether or not it is used, so its
     // errors are errors either way.
-    let argument = substitute(argument, env)?;
+    let argument = substitute(argument, env).map_err(|refusal| BracedError::Argument {
+        offset: length + operator.len(),
+        refusal,
+    })?;
     let non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
     let needs_value = match operator {
         ":-" | ":?" | ":+" => non_empty,
@@ -224,21 +311,23 @@ fn braced(
         (_, false) => (String::new(), How::Empty),
     };
     uses.push(Use {
-        expression: expression.to_string(),
+        expression: format!("${{{inner}}}"),
         var: var.to_string(),
         how,
     });
     Ok(text)
 }
 
-/// The length of the variable name at the start of `text`: `[_A-Za-z][_A-Za-z0-9]*`.
+/// The length in bytes of the variable name at the start of `text`: `[_a-z][_a-z0-9]*` in
+/// any case. Go's case-insensitive matching folds two non-ASCII letters onto ASCII ones (`ſ`
+/// onto `s`, the Kelvin sign onto `k`), so Compose takes them as name characters too.
 fn name_length(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    match bytes.first() {
-        Some(b) if b.is_ascii_alphabetic() || *b == b'_' => bytes
-            .iter()
-            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-            .unwrap_or(bytes.len()),
+    let letter = |c: char| c == '_' || c.is_ascii_alphabetic() || c == '\u{17F}' || c == '\u{212A}';
+    match text.chars().next() {
+        Some(first) if letter(first) => text
+            .char_indices()
+            .find(|&(_, c)| !(letter(c) || c.is_ascii_digit()))
+            .map_or(text.len(), |(at, _)| at),
         _ => 0,
     }
 }
@@ -318,20 +407,81 @@ mod tests {
     }
 
     #[test]
-    fn invalid_templates() {
-        for bad in [
-            "$",
-            "a $ b",
-            "$1",
-            "${",
-            "${}",
-            "${1A}",
-            "${A B}",
-            "${A:=x}",
-            "${A:-${B}",
+    fn a_dollar_that_starts_no_variable_is_kept() {
+        // What `docker compose config` makes of each (Compose v2.40).
+        assert_eq!(text("$"), "$");
+        assert_eq!(text("a $ b"), "a $ b");
+        assert_eq!(text("$1 $@ $- $? $*"), "$1 $@ $- $? $*");
+        assert_eq!(text("echo $(hostname)"), "echo $(hostname)");
+        assert_eq!(text("a$"), "a$");
+        assert_eq!(text("$é"), "$é");
+        assert_eq!(
+            text("test $? -eq 0 && echo $SET"),
+            "test $? -eq 0 && echo yes"
+        );
+        assert_eq!(text("${UNSET:-$(x)}y"), "$(x)y");
+        assert_eq!(text("$(${UNSET:-z})"), "$(z)");
+        assert_eq!(text("${UNSET:-{x}}"), "{x}");
+        assert_eq!(text("${UNSET:-a}}"), "a}");
+        assert_eq!(text("${UNSET:-x\ry}"), "x\ry");
+        // Go's case folding makes these name characters: variables, unset here.
+        assert_eq!(text("$\u{17F}x."), ".");
+        assert_eq!(text("${\u{212A}x}."), ".");
+    }
+
+    #[test]
+    fn invalid_templates_say_where_their_dollar_is() {
+        let at = |template: &str| substitute(template, &env).unwrap_err().at;
+        for (bad, dollar) in [
+            ("${", 0),
+            ("${}", 0),
+            ("${1A}", 0),
+            ("${A B}", 0),
+            ("x ${A:=x}", 2),
+            ("${A/x/y}", 0),
+            ("x${A", 1),
+            ("${A:-${B}", 0),
+            ("${A:-x\ny}", 0),
+            ("${A\n}", 0),
+            ("ok ${SET} then ${A B}", 15),
+            ("${A:-${B C}}", 5),
+            ("${A:-x ${B:-${C D}}}", 12),
         ] {
-            assert!(substitute(bad, &env).is_err(), "{bad}");
+            assert_eq!(at(bad), dollar, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_refusal_points_at_its_dollar_and_quotes_one_line() {
+        let file =
+            crate::source::Sources::default().add(std::path::Path::new("c.yml"), String::new());
+        let refuse = |source: &str, template: &str| {
+            let span = Span::new(file, 0..source.len());
+            let refusal = substitute(template, &env).unwrap_err();
+            match refusal.into_error(template, &span, source) {
+                ComposeError::Interpolation {
+                    span, expression, ..
+                } => (span.range, expression),
+                other => panic!("{other}"),
+            }
+        };
+        // The second `${A B}` is the bad one only if the first was fine: here both are bad,
+        // and the first is reported.
+        assert_eq!(
+            refuse("x ${A B} ${A B}", "x ${A B} ${A B}"),
+            (2..8, "${A B}".to_string())
+        );
+        // The same text earlier in the template, but valid there: the later one is found.
+        let source = "|\n  $(${SET}) ${SET\n";
+        let template = "$(${SET}) ${SET\n";
+        let (range, expression) = refuse(source, template);
+        assert_eq!(&source[range], "${SET");
+        assert_eq!(expression, "${SET");
+        // An escape changes the text: the whole scalar is shown instead.
+        let source = "\"\\u0024{A B}\"";
+        assert_eq!(refuse(source, "${A B}").0, 0..source.len());
+        let long = format!("${{{}", "x".repeat(100));
+        assert_eq!(refuse(&long, &long).1.chars().count(), QUOTED_CHARS + 1);
     }
 
     #[test]

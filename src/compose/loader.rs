@@ -25,6 +25,9 @@ pub(crate) struct Loader<'a> {
     pub(crate) sources: &'a mut Sources,
     pub(crate) env: Env<'a>,
     pub(crate) notes: Vec<Diagnostic>,
+    /// Interpolations Compose would refuse, gathered over every file before giving up, so one
+    /// run reports them all.
+    pub(crate) refused: Vec<ComposeError>,
     /// Files whose `include`s are being loaded, outermost first: meeting one again is a cycle.
     pub(super) including: Vec<PathBuf>,
     /// Files read as the base of an `extends`, each read once.
@@ -44,6 +47,7 @@ impl<'a> Loader<'a> {
             sources,
             env,
             notes: Vec::new(),
+            refused: Vec::new(),
             including: Vec::new(),
             bases: Vec::new(),
             base_index: HashMap::new(),
@@ -129,7 +133,14 @@ impl<'a> Loader<'a> {
                 );
             }
             if interpolates {
-                interpolate::apply(&mut document, "", self.env, &mut self.notes)?;
+                interpolate::apply(
+                    &mut document,
+                    "",
+                    self.env,
+                    text,
+                    &mut self.notes,
+                    &mut self.refused,
+                );
             }
             roots.push(document);
         }
@@ -151,7 +162,11 @@ pub(crate) fn identity(path: &Path) -> PathBuf {
 }
 
 /// Reads a file as UTF-8, refusing one over `limit` bytes before reading it all.
-fn read_text(path: &Path, named_at: Option<&Span>, limit: u64) -> Result<String, ComposeError> {
+pub(crate) fn read_text(
+    path: &Path,
+    named_at: Option<&Span>,
+    limit: u64,
+) -> Result<String, ComposeError> {
     if is_remote(path) {
         return Err(ComposeError::Remote {
             path: path.to_path_buf(),
@@ -168,8 +183,22 @@ fn read_text(path: &Path, named_at: Option<&Span>, limit: u64) -> Result<String,
         size,
         limit,
     };
+    let not_a_file = |kind| ComposeError::NotAFile {
+        path: path.to_path_buf(),
+        kind,
+        named_at: named_at.cloned(),
+    };
+    // Checked before opening: opening a FIFO for reading blocks until a writer comes.
+    if let Some(kind) = crate::source::not_a_file(&std::fs::metadata(path).map_err(io)?) {
+        return Err(not_a_file(kind));
+    }
     let file = File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
+    // And again on what was opened, in case the path changed in between.
+    let metadata = file.metadata().map_err(io)?;
+    if let Some(kind) = crate::source::not_a_file(&metadata) {
+        return Err(not_a_file(kind));
+    }
+    let size = metadata.len();
     if size > limit {
         return Err(too_large(size));
     }
@@ -206,10 +235,18 @@ mod tests {
     }
 
     #[test]
-    fn an_endless_file_is_refused_not_read_forever() {
-        // Its metadata says 0 bytes; reading stops one byte past the limit.
-        let error = read_text(Path::new("/dev/zero"), None, 1 << 16).unwrap_err();
-        assert!(matches!(error, ComposeError::TooLarge { .. }), "{error}");
+    fn what_is_not_a_file_is_refused_before_it_is_opened() {
+        for (path, kind) in [
+            ("/dev/zero", "a character device"),
+            ("/dev/null", "a character device"),
+            ("/", "a directory"),
+        ] {
+            let error = read_text(Path::new(path), None, 1 << 16).unwrap_err();
+            assert!(
+                matches!(error, ComposeError::NotAFile { kind: k, .. } if k == kind),
+                "{path}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -12,19 +12,22 @@
 //!   environment given to [`load`] (`interpolate.rs`).
 //! - `include` is resolved: files relative to the including file (`include.rs`); `extends` is
 //!   merged, in the same file or another (`extends.rs`). What cannot be resolved is an error.
+//! - Variables come from the process environment, then from `.env` beside the first file (or
+//!   the `--env-file`s given instead), as Compose takes them (`dotenv.rs`).
 //! - Every service is linted, whatever its `profiles`; top-level `x-` keys are not services,
 //!   but what they bring in through anchors is linted where it lands.
 //! - Suppressions: `x-mcpgen.allow` and inline `# mcpgen: allow` comments (`allow.rs`).
 
 mod allow;
 mod checks;
+mod dotenv;
 mod error;
 mod extends;
 mod include;
 mod interpolate;
 mod loader;
 mod merge;
-mod position;
+mod shared_network;
 mod syntax;
 mod tree;
 mod view;
@@ -54,6 +57,23 @@ pub struct ComposeProject {
     pub notes: Vec<Diagnostic>,
 }
 
+/// The variables a project is interpolated with besides the process environment (`process`):
+/// `.env` beside the first of `files`, or the `env_files` given instead (`--env-file`), read
+/// into `sources`. Compose's order: the process environment first, then these.
+pub fn project_variables(
+    sources: &mut Sources,
+    files: &[PathBuf],
+    env_files: &[PathBuf],
+    process: &dyn Fn(&str) -> Option<String>,
+) -> Result<std::collections::HashMap<String, String>, ComposeError> {
+    dotenv::project_variables(
+        sources,
+        files.first().map(PathBuf::as_path),
+        env_files,
+        process,
+    )
+}
+
 /// Loads compose files as `docker compose -f <file>…` would merge them. Every file read,
 /// included or extended is added to `sources`. `env` answers the environment's variables.
 pub fn load(
@@ -62,12 +82,17 @@ pub fn load(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ComposeProject, ComposeError> {
     let mut loader = Loader::new(sources, env);
-    let project = loader.project(files, None)?;
-    finish(loader, project)
+    match loader.project(files, None) {
+        Ok(project) => finish(loader, project),
+        Err(error) => Err(ComposeError::with_earlier(loader.refused, error)),
+    }
 }
 
 /// The views of a merged project, and the notes gathered on the way.
 fn finish(loader: Loader<'_>, project: Option<Node>) -> Result<ComposeProject, ComposeError> {
+    if !loader.refused.is_empty() {
+        return Err(ComposeError::Several(loader.refused));
+    }
     let mut notes = loader.notes;
     let Some(mut root) = project else {
         return Ok(ComposeProject {
@@ -105,6 +130,7 @@ fn finish(loader: Loader<'_>, project: Option<Node>) -> Result<ComposeProject, C
         )?);
     }
     notes.extend(checks.notes);
+    shared_network::resolve(&mut views);
     Ok(ComposeProject {
         services: views,
         notes,

@@ -73,6 +73,9 @@ pub(crate) fn service(
         init: boolean("init")?,
         networks: service_networks(get("networks"), network_mode.is_some(), networks)?,
         network_mode,
+        // Filled in once every service is read (`shared_network`).
+        network_peer: None,
+        container_name: string("container_name")?.map(|name| name.value),
         logging: get("logging").map_or(Ok(None), logging)?,
         limits: limits(map)?,
         allows: service_allows(map)?,

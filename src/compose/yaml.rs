@@ -1,18 +1,23 @@
-//! YAML text to the positioned [`Node`] tree, on saphyr's event parser.
+//! YAML text to the positioned [`Node`] tree, on libyaml's event parser (libyaml-safer, a
+//! line-by-line safe Rust port of libyaml).
 //!
-//! saphyr's own loader would copy aliases without limit and without their definition's
-//! position, and knows nothing of `<<`; building the tree from events lets this module resolve
-//! aliases and merge keys the way Compose (go-yaml) does, keep each node's span, and refuse
-//! hostile input (deep nesting, alias bombs) with an error instead of a crash. Nothing here
-//! recurses on the input: the nesting lives in an explicit stack.
+//! Compose reads YAML with go-yaml, itself a port of libyaml; PyYAML (Compose v1) is libyaml's
+//! sibling. Reading with libyaml's own scanner accepts what Compose accepts: a flow collection
+//! closed at its key's indentation, flow content and quoted continuation lines at any
+//! indentation, a tab after `:` (saphyr, a strict YAML 1.2 parser, refused these), and refuses
+//! what Compose refuses (control characters, a `%YAML 1.3` document).
+//!
+//! Building the tree from events lets this module resolve aliases and merge keys the way
+//! Compose (go-yaml) does, keep each node's span, and refuse hostile input (deep nesting, alias
+//! bombs) with an error instead of a crash. Nothing here recurses on the input: the nesting
+//! lives in an explicit stack.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as Marks, Tag as YamlTag};
+use libyaml_safer::{Event, EventData, Mark, Parser, ScalarStyle};
 
 use super::error::ComposeError;
-use super::position::CharIndex;
 use super::tree::{Entry, Map, Node, Style, Tag, Value};
 use crate::source::{FileId, Span};
 
@@ -34,7 +39,11 @@ pub(crate) fn parse(text: &str, file: FileId) -> Result<Parsed, ComposeError> {
     let mut builder = Builder {
         text,
         file,
-        index: CharIndex::new(text),
+        bom: if text.starts_with('\u{FEFF}') {
+            '\u{FEFF}'.len_utf8()
+        } else {
+            0
+        },
         stack: Vec::new(),
         items: Vec::new(),
         entries: Vec::new(),
@@ -44,13 +53,24 @@ pub(crate) fn parse(text: &str, file: FileId) -> Result<Parsed, ComposeError> {
         documents: Vec::new(),
         literal_ranges: Vec::new(),
     };
-    let mut parser = Parser::new_from_str(text);
-    while let Some(event) = parser.next_event() {
-        let (event, marks) = event.map_err(|error| builder.syntax(&error))?;
-        if event == Event::StreamEnd {
+    // libyaml-safer 0.3.0 panics on a block scalar that ends the input without a line break
+    // (its reader expects the NUL that C libyaml's buffer ends with). A line break added at the
+    // end moves no offset in the text; the scalar it reaches gets its value back as written.
+    let terminated;
+    let mut input = if text.ends_with('\n') {
+        text.as_bytes()
+    } else {
+        terminated = format!("{text}\n");
+        terminated.as_bytes()
+    };
+    let mut parser = Parser::new();
+    parser.set_input_string(&mut input);
+    loop {
+        let event = parser.parse().map_err(|error| builder.syntax(&error))?;
+        if event.data == EventData::StreamEnd {
             break;
         }
-        builder.event(event, marks)?;
+        builder.event(event)?;
     }
     Ok(Parsed {
         documents: builder.documents,
@@ -61,23 +81,24 @@ pub(crate) fn parse(text: &str, file: FileId) -> Result<Parsed, ComposeError> {
 struct Builder<'t> {
     text: &'t str,
     file: FileId,
-    index: CharIndex<'t>,
+    /// libyaml skips a byte order mark at the start without counting its bytes.
+    bom: usize,
     stack: Vec<Frame>,
     /// Children of the open sequences and mappings, innermost last: each collection is then
     /// allocated once, at its final size, when it closes.
     items: Vec<Node>,
     entries: Vec<Entry>,
-    anchors: HashMap<usize, Anchored>,
+    anchors: HashMap<String, Anchored>,
     alias_nodes: usize,
     root: Option<Node>,
     documents: Vec<Option<Node>>,
     literal_ranges: Vec<Range<usize>>,
 }
 
-/// A finished node, its anchor (0 for none) and its shape, on its way to its parent.
+/// A finished node, its anchor and its shape, on its way to its parent.
 struct Finished {
     node: Node,
-    anchor: usize,
+    anchor: Option<String>,
     /// Nodes in the subtree, counting alias copies: the cost of copying it again.
     size: usize,
     /// Levels in the subtree: a scalar is 1.
@@ -95,7 +116,7 @@ struct Frame {
     start: usize,
     /// Where the last child ends: the end of a block collection.
     end: usize,
-    anchor: usize,
+    anchor: Option<String>,
     tag: Tag,
     size: usize,
     height: usize,
@@ -121,39 +142,72 @@ impl Builder<'_> {
         Span::new(self.file, range)
     }
 
-    fn syntax(&mut self, error: &ScanError) -> ComposeError {
-        let at = self.index.byte(error.marker().index());
+    /// A byte offset in the text from a mark (libyaml counts bytes).
+    fn offset(&self, mark: Mark) -> usize {
+        usize::try_from(mark.index).map_or(self.text.len(), |at| {
+            at.saturating_add(self.bom).min(self.text.len())
+        })
+    }
+
+    /// Whether a mark is past the text, in the line break [`parse`] added to it.
+    fn reaches_added_break(&self, mark: Mark) -> bool {
+        usize::try_from(mark.index).map_or(true, |at| at.saturating_add(self.bom) > self.text.len())
+    }
+
+    fn syntax(&self, error: &libyaml_safer::Error) -> ComposeError {
+        // The reader's errors (a control character) carry no mark: find the character.
+        let at = error
+            .problem_mark()
+            .map(|mark| self.offset(mark))
+            .or_else(|| first_unreadable(self.text))
+            .unwrap_or_default();
         let end = self.text[at..]
             .chars()
             .next()
             .map_or(at, |c| at + c.len_utf8());
+        let message = match error.context() {
+            Some(context) => format!("{} {context}", error.problem()),
+            None => error.problem().to_string(),
+        };
         ComposeError::Syntax {
             span: self.span(at..end),
-            message: error.info().to_string(),
+            message,
         }
     }
 
-    fn event(&mut self, event: Event<'_>, marks: Marks) -> Result<(), ComposeError> {
-        match event {
-            Event::DocumentStart(_) => {
+    fn event(&mut self, event: Event) -> Result<(), ComposeError> {
+        let start = self.offset(event.start_mark);
+        let end = self.offset(event.end_mark).max(start);
+        match event.data {
+            EventData::DocumentStart { .. } => {
                 // Anchors do not cross documents.
                 self.anchors.clear();
                 self.root = None;
             }
-            Event::DocumentEnd => self.documents.push(self.root.take()),
-            Event::Scalar(text, style, anchor, tag) => {
+            EventData::DocumentEnd { .. } => self.documents.push(self.root.take()),
+            EventData::Scalar {
+                mut value,
+                style,
+                anchor,
+                tag,
+                ..
+            } => {
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                if block && self.reaches_added_break(event.end_mark) && value.ends_with('\n') {
+                    value.pop();
+                }
                 let tag = tag_of(tag.as_deref());
-                let range = self.scalar_range(&marks, style);
+                let range = self.scalar_range(start..end, style);
                 let style = match style {
                     _ if tag == ReadTag::Str => Style::Quoted,
-                    ScalarStyle::Plain => Style::Plain,
-                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
                     ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                    _ => Style::Plain,
                 };
                 if style != Style::Plain {
                     self.literal_ranges.push(range.clone());
                 }
-                let mut node = Node::scalar(text.into_owned(), style, self.span(range));
+                let mut node = Node::scalar(value, style, self.span(range));
                 node.tag = tag.into();
                 self.finish(Finished {
                     node,
@@ -162,32 +216,45 @@ impl Builder<'_> {
                     height: 1,
                 })?;
             }
-            Event::SequenceStart(anchor, tag) => {
+            EventData::SequenceStart { anchor, tag, .. } => {
                 let kind = FrameKind::Seq {
                     first: self.items.len(),
                 };
-                self.open(&marks, anchor, tag.as_deref(), kind)?;
+                self.open(start..end, anchor, tag.as_deref(), kind)?;
             }
-            Event::MappingStart(anchor, tag) => {
+            EventData::MappingStart { anchor, tag, .. } => {
                 let kind = FrameKind::Map {
                     first: self.entries.len(),
                     key: None,
                     merges: Vec::new(),
                     merge_key: None,
                 };
-                self.open(&marks, anchor, tag.as_deref(), kind)?;
+                self.open(start..end, anchor, tag.as_deref(), kind)?;
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let finished = self.close(&marks)?;
+            EventData::SequenceEnd | EventData::MappingEnd => {
+                let finished = self.close(start..end)?;
                 self.finish(finished)?;
             }
-            Event::Alias(id) => {
-                let at = self.index.byte(marks.start.index())..self.index.byte(marks.end.index());
-                let Some(anchored) = self.anchors.get(&id) else {
-                    // The parser knows the anchor, but its node is still open: `&a [*a]`.
-                    return Err(ComposeError::RecursiveAlias {
-                        alias: self.text[at.clone()].to_string(),
-                        span: self.span(at),
+            EventData::Alias { anchor } => {
+                let at = start..end;
+                let Some(anchored) = self.anchors.get(&anchor) else {
+                    // An anchor still open is one the alias is inside of: `&a [*a]`.
+                    let open = self
+                        .stack
+                        .iter()
+                        .any(|frame| frame.anchor.as_deref() == Some(anchor.as_str()));
+                    return Err(if open {
+                        ComposeError::RecursiveAlias {
+                            alias: self.text[at.clone()].to_string(),
+                            span: self.span(at),
+                        }
+                    } else {
+                        ComposeError::invalid(
+                            &self.span(at),
+                            format!(
+                                "unknown anchor `{anchor}`: no `&{anchor}` before this alias in the document"
+                            ),
+                        )
                     });
                 };
                 if self.stack.len() + anchored.height > MAX_DEPTH {
@@ -205,29 +272,28 @@ impl Builder<'_> {
                 }
                 let finished = Finished {
                     node: anchored.node.clone(),
-                    anchor: 0,
+                    anchor: None,
                     size: anchored.size,
                     height: anchored.height,
                 };
                 self.finish(finished)?;
             }
-            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            EventData::StreamStart { .. } | EventData::StreamEnd => {}
         }
         Ok(())
     }
 
     fn open(
         &mut self,
-        marks: &Marks,
-        anchor: usize,
-        tag: Option<&YamlTag>,
+        marks: Range<usize>,
+        anchor: Option<String>,
+        tag: Option<&str>,
         kind: FrameKind,
     ) -> Result<(), ComposeError> {
-        let start = self.index.byte(marks.start.index());
+        let start = skip_anchor(self.text, marks.start, self.text.len());
         if self.stack.len() >= MAX_DEPTH {
-            let end = self.index.byte(marks.end.index()).max(start);
             return Err(ComposeError::TooDeep {
-                span: self.span(start..end),
+                span: self.span(start..marks.end.max(start)),
                 limit: MAX_DEPTH,
             });
         }
@@ -243,7 +309,7 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn close(&mut self, marks: &Marks) -> Result<Finished, ComposeError> {
+    fn close(&mut self, marks: Range<usize>) -> Result<Finished, ComposeError> {
         let Some(frame) = self.stack.pop() else {
             return Err(ComposeError::Syntax {
                 span: self.span(0..0),
@@ -252,8 +318,8 @@ impl Builder<'_> {
         };
         // A flow collection ends at its `]` or `}`; a block one at its last child, since the
         // parser reports its end at the next token, past any comments.
-        let end = if marks.end.index() > marks.start.index() {
-            self.index.byte(marks.end.index())
+        let end = if marks.end > marks.start {
+            marks.end
         } else {
             frame.end
         };
@@ -279,9 +345,9 @@ impl Builder<'_> {
 
     /// Gives a finished node to its parent (or makes it the document's root).
     fn finish(&mut self, finished: Finished) -> Result<(), ComposeError> {
-        if finished.anchor != 0 {
+        if let Some(anchor) = finished.anchor {
             self.anchors.insert(
-                finished.anchor,
+                anchor,
                 Anchored {
                     node: finished.node.clone(),
                     size: finished.size,
@@ -343,43 +409,50 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// The bytes of a scalar: saphyr's end of a quoted scalar runs on over trailing blanks and
-    /// comments, and a block scalar's over the next line's indentation.
-    fn scalar_range(&mut self, marks: &Marks, style: ScalarStyle) -> Range<usize> {
-        let start = self.index.byte(marks.start.index());
-        let end = self.index.byte(marks.end.index()).max(start);
+    /// The bytes of a scalar, from its tag (a `!reset` is what removes) or its first
+    /// character, without its anchor. A block scalar is its content: the comment after `|` is
+    /// a comment, and libyaml's end runs on over the blank lines after it.
+    fn scalar_range(&self, marks: Range<usize>, style: ScalarStyle) -> Range<usize> {
+        let start = skip_anchor(self.text, marks.start, marks.end);
         match style {
-            ScalarStyle::Plain => start..end,
-            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                let quote = if style == ScalarStyle::SingleQuoted {
-                    b'\''
-                } else {
-                    b'"'
-                };
-                quoted_range(self.text, start, quote).unwrap_or(start..end)
-            }
             ScalarStyle::Literal | ScalarStyle::Folded => {
-                let trimmed = self.text[start..end].trim_end().len();
-                start..start + trimmed
+                let body = &self.text[start..marks.end];
+                let content = body.find('\n').map_or(body.len(), |line| line + 1);
+                let text = body[content..].trim();
+                let start =
+                    start + content + (body[content..].len() - body[content..].trim_start().len());
+                start..start + text.len()
             }
+            _ => start..marks.end,
         }
     }
 }
 
-/// From the opening quote at or after `start` (past any tag or anchor) to the closing one.
-fn quoted_range(text: &str, start: usize, quote: u8) -> Option<Range<usize>> {
+/// Past the anchor (`&name`) at `start` and the blanks after it: the value is what a fix
+/// replaces, and the anchor must stay.
+fn skip_anchor(text: &str, start: usize, end: usize) -> usize {
     let bytes = text.as_bytes();
-    let open = start + bytes.get(start..)?.iter().position(|&b| b == quote)?;
-    let mut at = open + 1;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'\\' if quote == b'"' => at += 2,
-            b'\'' if quote == b'\'' && bytes.get(at + 1) == Some(&b'\'') => at += 2,
-            b if b == quote => return Some(open..at + 1),
-            _ => at += 1,
-        }
+    if bytes.get(start) != Some(&b'&') {
+        return start;
     }
-    None
+    let mut at = start;
+    while at < end && !bytes[at].is_ascii_whitespace() {
+        at += 1;
+    }
+    while at < end && bytes[at].is_ascii_whitespace() {
+        at += 1;
+    }
+    at
+}
+
+/// The first character libyaml's reader refuses (YAML's printable set), for its error that
+/// has no position.
+fn first_unreadable(text: &str) -> Option<usize> {
+    text.char_indices()
+        .find(|&(_, c)| {
+            !matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+        })
+        .map(|(at, _)| at)
 }
 
 /// The tag as far as the tree cares. `!!str` only changes the style, so it is not kept.
@@ -403,15 +476,13 @@ impl From<ReadTag> for Tag {
     }
 }
 
-fn tag_of(tag: Option<&YamlTag>) -> ReadTag {
-    let Some(tag) = tag else {
-        return ReadTag::None;
-    };
-    match (tag.handle.as_str(), tag.suffix.as_str()) {
-        ("!", "reset") => ReadTag::Reset,
-        ("!", "override") => ReadTag::Override,
-        ("tag:yaml.org,2002:", "str") => ReadTag::Str,
-        _ => ReadTag::Other,
+fn tag_of(tag: Option<&str>) -> ReadTag {
+    match tag {
+        None => ReadTag::None,
+        Some("!reset") => ReadTag::Reset,
+        Some("!override") => ReadTag::Override,
+        Some("tag:yaml.org,2002:str") => ReadTag::Str,
+        Some(_) => ReadTag::Other,
     }
 }
 
@@ -673,6 +744,70 @@ mod tests {
             parse(&stacked, file),
             Err(ComposeError::TooDeep { .. })
         ));
+    }
+
+    #[test]
+    fn what_compose_accepts_is_read_with_exact_spans() {
+        // A flow sequence closed at its key's indentation, a flow mapping whose content is
+        // less indented than its key: go-yaml (and so Compose) reads both.
+        let text = "s:\n  command: [\n    \"a\",\n    \"b\"\n  ]\n  env: {\nA: b\n}\n";
+        let (sources, root) = parse_one(text);
+        let command = get(&root, &["s", "command"]);
+        assert_eq!(text_of(text, command), "[\n    \"a\",\n    \"b\"\n  ]");
+        assert_eq!(command.as_seq().unwrap()[1].as_str(), Some("b"));
+        assert_eq!(get(&root, &["s", "env", "A"]).as_str(), Some("b"));
+        assert_eq!(sources.line_col(&get(&root, &["s", "env"]).span).line, 6);
+        // Quoted continuation lines at any indentation, a tab after `:`.
+        let text = "s:\n  c: \"sh -c\n 'x'\"\n  d:\tv\n";
+        let (_, root) = parse_one(text);
+        assert_eq!(get(&root, &["s", "c"]).as_str(), Some("sh -c 'x'"));
+        assert_eq!(text_of(text, get(&root, &["s", "d"])), "v");
+        // CRLF line ends and a byte order mark: spans are bytes of the file as it is.
+        let text = "\u{FEFF}a:\r\n  b: \"x\" # c\r\n  c: |\r\n    l\r\n";
+        let (sources, root) = parse_one(text);
+        assert_eq!(text_of(text, get(&root, &["a", "b"])), "\"x\"");
+        assert_eq!(text_of(text, get(&root, &["a", "c"])), "l");
+        assert_eq!(sources.line_col(&get(&root, &["a", "b"]).span).line, 2);
+        // An anchor is not part of the value a fix would replace.
+        let text = "a: &ro false\nb: *ro\n";
+        let (_, root) = parse_one(text);
+        assert_eq!(text_of(text, get(&root, &["b"])), "false");
+    }
+
+    #[test]
+    fn a_block_scalar_at_the_end_without_a_line_break() {
+        for (text, value) in [
+            ("a: |\n  foo", "foo"),
+            ("a: |+\n  foo", "foo"),
+            ("a: >-\n  foo  ", "foo  "),
+            ("a: |\n  foo\n", "foo\n"),
+            ("\u{FEFF}a: |\n  foo", "foo"),
+        ] {
+            let (_, root) = parse_one(text);
+            assert_eq!(get(&root, &["a"]).as_str(), Some(value), "{text:?}");
+            assert_eq!(text_of(text, get(&root, &["a"])), "foo", "{text:?}");
+        }
+    }
+
+    #[test]
+    fn what_compose_refuses_is_refused_where_it_is() {
+        let mut sources = Sources::default();
+        let file = sources.add(Path::new("t.yml"), String::new());
+        let span_of = |text: &str| match parse(text, file) {
+            Err(ComposeError::Syntax { span, .. }) => span.range,
+            other => panic!("{other:?}"),
+        };
+        // Control characters: the reader's error, which has no mark of its own.
+        assert_eq!(span_of("a: \"x\u{1}y\"\n"), 5..6);
+        assert!(matches!(
+            parse("%YAML 1.3\n---\na: 1\n", file),
+            Err(ComposeError::Syntax { .. })
+        ));
+        let error = parse("a: *nope\n", file).unwrap_err();
+        assert!(
+            error.to_string().contains("unknown anchor `nope`"),
+            "{error}"
+        );
     }
 
     #[test]

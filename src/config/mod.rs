@@ -92,11 +92,19 @@ pub fn discover(start: &Path) -> Result<PathBuf, Error> {
 }
 
 pub fn load(sources: &mut Sources, path: &Path) -> Result<Config, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let io = |source| Error::Io {
         action: "read",
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    // Checked before reading: opening a FIFO blocks until a writer comes.
+    if let Some(kind) = crate::source::not_a_file(&std::fs::metadata(path).map_err(io)?) {
+        return Err(Error::NotAFile {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(io)?;
     let file = sources.add(path, text);
     let text = &sources.get(file).text;
     let source_name = path.file_name().map_or_else(

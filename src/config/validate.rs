@@ -466,20 +466,8 @@ impl Validator<'_> {
         let health = self.health(&at, raw.health.as_ref(), defaults.health.as_ref());
         let logging = self.logging(&at, raw.logging.as_ref(), defaults.logging.as_ref());
         let user = raw.user.clone().or_else(|| defaults.user.clone());
-        if let Some(user) = &user {
-            if user.trim().is_empty() || user.contains(char::is_whitespace) {
-                let pointer = if raw.user.is_some() {
-                    field_at("user")
-                } else {
-                    "/defaults/user".to_string()
-                };
-                self.bad(
-                    &pointer,
-                    "user",
-                    user,
-                    "expected `uid`, `uid:gid` or a user name",
-                );
-            }
+        if let Some(user) = &raw.user {
+            self.user(&field_at("user"), user);
         }
         let mounts = raw
             .mounts

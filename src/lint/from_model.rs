@@ -69,6 +69,8 @@ fn service(config: &Config, server: &Server) -> ServiceView {
         },
         privileged: None,
         network_mode: None,
+        network_peer: None,
+        container_name: None,
         namespaces: Vec::new(),
         mounts: server
             .mounts

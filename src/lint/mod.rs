@@ -3,6 +3,7 @@
 pub mod from_model;
 pub mod output;
 pub mod rules;
+pub mod security_opt;
 pub mod settings;
 pub mod view;
 

@@ -106,6 +106,18 @@ pub struct AllowView {
     pub span: Option<Span>,
 }
 
+/// The network a service joins with `network_mode: service:…` or `container:…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkPeer {
+    /// The chain ends at this service, on the host's network.
+    Host { via: String },
+    /// The chain ends at this service, with a network of its own.
+    Own { via: String },
+    /// A service or container the project does not have (or a chain that goes round), whose
+    /// network cannot be checked.
+    Unknown { named: String },
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ServiceView {
     pub name: String,
@@ -120,6 +132,10 @@ pub struct ServiceView {
     pub security_opt: Vec<Located<String>>,
     pub privileged: Option<Located<bool>>,
     pub network_mode: Option<Located<String>>,
+    /// Where a `network_mode: service:…` / `container:…` leads, followed across the project.
+    pub network_peer: Option<NetworkPeer>,
+    /// `container_name`: what another service's `network_mode: container:…` names.
+    pub container_name: Option<String>,
     /// `pid`, `ipc`, `uts`, `userns_mode`, `cgroup` with their values.
     pub namespaces: Vec<(String, Located<String>)>,
     pub mounts: Vec<MountView>,

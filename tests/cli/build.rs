@@ -288,3 +288,17 @@ fn completions_and_man_pages_come_from_the_clap_definitions() {
         assert!(dir.join(page).is_file(), "{page}");
     }
 }
+
+#[test]
+fn every_spelling_of_root_stops_the_build_at_its_value() {
+    let text = std::fs::read_to_string(crate::support::fixtures().join("root-users/mcp.toml"))
+        .expect("fixture");
+    let project = Project::with_config(&text);
+    let output = project.run(&["build"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        !project.path().join("generated").exists(),
+        "nothing is written"
+    );
+    insta::assert_snapshot!(stderr(&output));
+}

@@ -208,3 +208,100 @@ fn fix_repairs_compose_keeping_comments_and_diff_writes_nothing() {
         assert!(!rules.contains(&gone), "{gone} still there: {rules:?}");
     }
 }
+
+#[test]
+fn every_refused_interpolation_is_reported_at_its_dollar() {
+    let project = Project::fixture("minimal");
+    let dir = fixtures().join("compose/errors/interpolation");
+    copy_into(&project, &dir, &["compose.yml", "override.yml"]);
+    let output = project.run(&["lint", "-f", "compose.yml", "-f", "override.yml"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    insta::assert_snapshot!(stderr(&output));
+}
+
+/// A FIFO, a device or a directory where a file is expected: a clear error and exit 2, at once
+/// (opening a FIFO for reading would wait for a writer forever).
+#[test]
+fn inputs_that_are_not_files_are_refused_without_waiting() {
+    let project = Project::fixture("minimal");
+    for fifo in ["pipe.yml", "pipe.toml"] {
+        let made = std::process::Command::new("mkfifo")
+            .arg(project.path().join(fifo))
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+    }
+    project.write("include.yml", "include:\n  - pipe.yml\nservices: {}\n");
+    let directory = fixtures().join("agreement").join("last-wins");
+    let directory = directory.to_str().expect("UTF-8 path");
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["-f", "pipe.yml"],
+            "`pipe.yml` is a named pipe (FIFO), not a file",
+        ),
+        (
+            &["pipe.yml"],
+            "`pipe.yml` is a named pipe (FIFO), not a file",
+        ),
+        (
+            &["pipe.toml"],
+            "`pipe.toml` is a named pipe (FIFO), not a file",
+        ),
+        (
+            &["--config", "pipe.toml"],
+            "`pipe.toml` is a named pipe (FIFO), not a file",
+        ),
+        (
+            &["-f", "/dev/null"],
+            "`/dev/null` is a character device, not a file",
+        ),
+        (
+            &["/dev/zero"],
+            "`/dev/zero` is a character device, not a file",
+        ),
+        (&["-f", directory], "is a directory, not a file"),
+        (
+            &["include.yml"],
+            "`pipe.yml` is a named pipe (FIFO), not a file",
+        ),
+    ];
+    for (args, says) in cases {
+        let output = assert_cmd::Command::cargo_bin("mcpgen")
+            .expect("bin")
+            .current_dir(project.path())
+            .env("NO_COLOR", "1")
+            .arg("lint")
+            .args(args)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .expect("runs");
+        assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(says),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let output = project.run(&["lint", "-f", directory]);
+    assert!(
+        stderr(&output).contains("name the file in it: `")
+            && stderr(&output).contains("compose.yaml`"),
+        "{}",
+        stderr(&output)
+    );
+    let output = project.run(&["lint", "include.yml"]);
+    insta::assert_snapshot!(stderr(&output));
+}
+
+#[test]
+fn a_malformed_env_file_is_an_error_at_its_line() {
+    let project = Project::fixture("minimal");
+    let dir = fixtures().join("compose/errors/dotenv");
+    copy_into(&project, &dir, &["compose.yml", ".env"]);
+    let output = project.run(&["lint", "compose.yml"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    insta::assert_snapshot!(stderr(&output));
+    // Named with --env-file instead, a missing one is refused too (Compose refuses it).
+    let output = project.run(&["lint", "--env-file", "missing.env", "compose.yml"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+}

@@ -4,6 +4,7 @@
 // Test fixtures and scratch directories, not user input: a failure should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod agreement;
 mod artifacts;
 mod build;
 mod compose_lint;

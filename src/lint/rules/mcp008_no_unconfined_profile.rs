@@ -1,6 +1,7 @@
 //! MCP008 no-unconfined-profile.
 
 use crate::diag::Severity;
+use crate::lint::security_opt;
 use crate::lint::{Report, Rule, ServiceView};
 
 pub static RULE: Rule = Rule {
@@ -17,7 +18,10 @@ const DOCS: &str = r#"## What it does
 Reports `security_opt` entries that turn confinement off, written with `:` or `=`, in any case:
 `seccomp:unconfined`, `apparmor:unconfined`, `label:disable`, and also `label:type:spc_t` /
 `label:type:unconfined_t` (SELinux's unconfined types) and `systempaths=unconfined` (unmasks
-`/proc` and `/sys` paths the engine hides).
+`/proc` and `/sys` paths the engine hides). The engine reads `security_opt` in order and keeps
+the last `seccomp` and the last `apparmor` entry (and the last SELinux `type`), so an
+`unconfined` that a later profile replaces is not reported, and one that comes last is, whatever
+came before it. `label:disable` and `systempaths=unconfined` count wherever they are.
 
 ## Why it matters
 The engine's default seccomp profile blocks about fifty system calls that containers do not need
@@ -69,7 +73,12 @@ pub fn unconfined_profile(option: &str) -> Option<&'static str> {
 }
 
 fn check(service: &ServiceView, report: &mut Report) {
-    for option in &service.security_opt {
+    for (index, option) in service.security_opt.iter().enumerate() {
+        if security_opt::overridden(&service.security_opt, index)
+            || later_selinux_type(service, index)
+        {
+            continue;
+        }
         if let Some(turned_off) = unconfined_profile(&option.value) {
             report.push(
                 format!(
@@ -85,6 +94,16 @@ fn check(service: &ServiceView, report: &mut Report) {
             report.note(option.note.clone());
         }
     }
+}
+
+/// A SELinux `type` is one setting: a later `label` entry with a type replaces this one's.
+fn later_selinux_type(service: &ServiceView, index: usize) -> bool {
+    let is_type = |option: &crate::lint::view::Located<String>| {
+        let option = security_opt::split(option);
+        option.key == "label"
+            && (option.value.starts_with("type:") || option.value.starts_with("type="))
+    };
+    is_type(&service.security_opt[index]) && service.security_opt[index + 1..].iter().any(is_type)
 }
 
 #[cfg(test)]
@@ -130,6 +149,34 @@ mod tests {
         assert_eq!(found[0].span, span(41));
         assert!(found[0].message.contains("turns off the seccomp filter"));
         assert!(found[0].help.contains("remove `seccomp=unconfined`"));
+    }
+
+    #[test]
+    fn a_later_profile_replaces_an_earlier_one() {
+        let fired = |options: &[&str]| {
+            let mut service = hardened();
+            service.security_opt = strings(options, 40);
+            check(&RULE, &service)
+                .iter()
+                .map(|finding| finding.span.clone())
+                .collect::<Vec<_>>()
+        };
+        assert!(fired(&["seccomp:unconfined", "seccomp=./profile.json"]).is_empty());
+        assert!(fired(&["apparmor=unconfined", "apparmor:docker-default"]).is_empty());
+        assert!(fired(&["label:type:spc_t", "label:type:container_t"]).is_empty());
+        assert_eq!(
+            fired(&["seccomp:./p.json", "seccomp=unconfined"]),
+            [span(41)]
+        );
+        // `label:disable` is not a single setting: it holds wherever it is.
+        assert_eq!(
+            fired(&["label:disable", "label:type:container_t"]),
+            [span(40)]
+        );
+        assert_eq!(
+            fired(&["systempaths=unconfined", "seccomp:./p.json"]),
+            [span(40)]
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! MCP009 no-host-network.
 
 use crate::diag::Severity;
+use crate::lint::view::NetworkPeer;
 use crate::lint::{Report, Rule, ServiceView};
 
 pub static RULE: Rule = Rule {
@@ -14,7 +15,11 @@ pub static RULE: Rule = Rule {
 };
 
 const DOCS: &str = r#"## What it does
-Reports `network_mode: host` (any case).
+Reports `network_mode: host` (any case), and a `network_mode` that joins another container's
+network (`service:x`, `container:x`) when that network is the host's: x is followed through the
+project (`container:x` names a service's `container_name`) to the service with a network of its
+own. When x is not in the project (a container started elsewhere, a service that does not
+exist, a chain that goes round) its network cannot be checked, and that is reported too.
 
 ## Why it matters
 On the host network a container sees every host interface and every service listening on the
@@ -54,18 +59,34 @@ pub fn is_host_network(mode: &str) -> bool {
 }
 
 fn check(service: &ServiceView, report: &mut Report) {
-    if let Some(mode) = service
-        .network_mode
-        .as_ref()
-        .filter(|mode| is_host_network(&mode.value))
-    {
-        report.push(
-            "`network_mode` is `host`: the container shares the host's interfaces and loopback services",
-            service.at(Some(mode)),
+    let Some(mode) = &service.network_mode else {
+        return;
+    };
+    let joined = "give the server a network of its own (an `internal: true` network) instead of joining another container's";
+    let (message, help) = match &service.network_peer {
+        _ if is_host_network(&mode.value) => (
+            "`network_mode` is `host`: the container shares the host's interfaces and loopback services"
+                .to_string(),
             "remove `network_mode: host`; use an `internal: true` network (or `network_mode: none`)",
-        );
-        report.note(mode.note.clone());
-    }
+        ),
+        Some(NetworkPeer::Host { via }) => (
+            format!(
+                "`network_mode` is `{}`: it joins the network of `{via}`, which is the host's",
+                mode.value.trim()
+            ),
+            joined,
+        ),
+        Some(NetworkPeer::Unknown { named }) => (
+            format!(
+                "`network_mode` is `{}`: `{named}` is not a service of this project, so the network it joins cannot be checked",
+                mode.value.trim()
+            ),
+            joined,
+        ),
+        Some(NetworkPeer::Own { .. }) | None => return,
+    };
+    report.push(message, service.at(Some(mode)), help);
+    report.note(mode.note.clone());
 }
 
 #[cfg(test)]

@@ -197,11 +197,19 @@ fn stopped_or_missing_container_is_started_then_exec_d() {
             "{}",
             outcome.context()
         );
-        // The lock lives in XDG_RUNTIME_DIR; nothing is left in TMPDIR.
+        // The lock lives in this user's own directory in XDG_RUNTIME_DIR; nothing is left in
+        // TMPDIR.
+        assert_eq!(names_in(&sandbox.path("run")), ["mcpgen"]);
         assert_eq!(
-            names_in(&sandbox.path("run")),
-            ["mcpgen-fixture-no-local.lock"]
+            names_in(&sandbox.path("run/mcpgen")),
+            ["fixture-no-local.lock"]
         );
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &fs::metadata(sandbox.path("run/mcpgen"))
+                .unwrap()
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o700);
         assert!(names_in(&sandbox.path("tmp")).is_empty());
     }
 }
@@ -298,7 +306,7 @@ fn twenty_shims_at_once_without_flock_use_the_mkdir_lock() {
     fs::write(&shim, text.replace(probe, "if false; then")).expect("write shim");
     twenty_at_once(&sandbox, &bundle);
     assert!(
-        names_in(&sandbox.path("run")).is_empty(),
+        names_in(&sandbox.path("run/mcpgen")).is_empty(),
         "the mkdir lock is removed"
     );
 }
@@ -784,8 +792,12 @@ fn a_missing_secret_is_named_and_no_value_is_shown() {
             &format!("secret {secret}: "),
         );
         assert!(message.contains(reason), "{what}: {message}");
-        // Resolved before the engine is asked anything.
-        assert!(sandbox.argvs().is_empty(), "{what}");
+        // Resolved once the container is up, and nothing entered it without its secrets.
+        assert!(
+            sandbox.argvs().iter().all(|argv| argv[0] != "exec"),
+            "{what}: {:?}",
+            sandbox.argvs()
+        );
         let shown = format!("{}{}", outcome.stdout, outcome.stderr);
         assert!(canaries_in(shown.as_bytes()).is_empty(), "{what}: {shown}");
     }
@@ -818,6 +830,13 @@ fn canary_secrets_are_written_nowhere() {
         assert!(canaries_in(&bytes).is_empty(), "{}", file.display());
     }
     assert!(canaries_in(&sandbox.argv_log()).is_empty(), "argv log");
+    // `compose up` (the stopped case) ran with none of them in its environment.
+    let compose_env = fs::read(sandbox.path("compose-env.log")).unwrap();
+    assert!(!compose_env.is_empty(), "compose never ran");
+    assert!(
+        canaries_in(&compose_env).is_empty(),
+        "compose's environment"
+    );
     for run in sandbox.server_runs() {
         assert!(canaries_in(run.argv.join("\0").as_bytes()).is_empty());
     }
@@ -1137,4 +1156,53 @@ fn a_keeper_that_cannot_run_here_is_passed_over_with_a_warning() {
         "{}",
         outcome.context()
     );
+}
+
+#[test]
+fn a_container_squatting_the_name_is_never_entered_nor_given_secrets() {
+    let sandbox = Sandbox::new();
+    write_secret_files(&sandbox);
+    let bundle = sandbox.build(&fixture());
+    for state in ["running", "stopped"] {
+        reset(&sandbox);
+        sandbox.set_state(state);
+        let outcome = sandbox
+            .shim(&bundle, "secrets")
+            .env("FIXTURE_TOKEN", ENV_CANARY)
+            .env("FAKE_DOCKER_FOREIGN", "1")
+            .run();
+        let message = assert_refused(&outcome, &json!(1), "secrets", "not this stack's");
+        assert!(message.contains("fixture-secrets"), "{message}");
+        // One inspect, and nothing else: not started, not entered.
+        assert_eq!(sandbox.argvs(), [inspect("secrets")], "{state}");
+        assert!(
+            outcome
+                .stderr
+                .contains("is not this stack's secrets server"),
+            "{}",
+            outcome.context()
+        );
+        let shown = format!("{}{}", outcome.stdout, outcome.stderr);
+        assert!(canaries_in(shown.as_bytes()).is_empty(), "{shown}");
+    }
+}
+
+#[test]
+fn a_lock_directory_planted_as_a_link_is_refused() {
+    let sandbox = Sandbox::new();
+    sandbox.set_state("stopped");
+    let bundle = sandbox.build(&fixture());
+    // Someone points this user's lock directory elsewhere before the first start.
+    fs::create_dir_all(sandbox.path("run")).unwrap();
+    fs::create_dir_all(sandbox.path("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(sandbox.path("elsewhere"), sandbox.path("run/mcpgen")).unwrap();
+    let outcome = sandbox.shim(&bundle, "no-local").profile("hardened").run();
+    assert_refused(&outcome, &json!(1), "no-local", "could not be started");
+    assert!(
+        outcome.stderr.contains("is not this user's own"),
+        "{}",
+        outcome.context()
+    );
+    assert!(names_in(&sandbox.path("elsewhere")).is_empty());
+    assert_eq!(sandbox.state(), "stopped");
 }

@@ -192,7 +192,7 @@ fn tmpfs_mounts(declared: &[Tmpfs]) -> Vec<String> {
     declared
         .iter()
         .chain(&guards)
-        .map(|t| format!("{}:{}", t.target, tmpfs_options(t)))
+        .map(|t| format!("{}:{}", escape_dollars(&t.target), tmpfs_options(t)))
         .collect()
 }
 
@@ -231,10 +231,10 @@ pub fn health_test(server: &Server) -> Vec<String> {
 fn labels(stack: &Stack, server: Option<&str>) -> BTreeMap<&'static str, String> {
     let mut labels = BTreeMap::from([
         (LABEL_MANAGED, "true".to_string()),
-        (LABEL_STACK, stack.name.clone()),
+        (LABEL_STACK, escape_dollars(&stack.name)),
     ]);
     if let Some(server) = server {
-        labels.insert(LABEL_SERVER, server.to_string());
+        labels.insert(LABEL_SERVER, escape_dollars(server));
     }
     labels
 }
@@ -290,14 +290,14 @@ fn server_service(stack: &Stack, server: &Server) -> Result<Service, RenderError
         .map(|mount| VolumeMount {
             kind: "bind",
             source: escape_dollars(&mount.source),
-            target: mount.target.clone(),
+            target: escape_dollars(&mount.target),
             read_only: mount.read_only,
             volume: None,
         })
         .chain(server.volumes.iter().map(|volume| VolumeMount {
             kind: "volume",
             source: volume.name.clone(),
-            target: volume.target.clone(),
+            target: escape_dollars(&volume.target),
             read_only: volume.read_only,
             volume: None,
         }))
@@ -324,7 +324,7 @@ fn server_service(stack: &Stack, server: &Server) -> Result<Service, RenderError
         None
     };
     Ok(Service {
-        image: server.image.clone(),
+        image: escape_dollars(&server.image),
         container_name: Some(stack.container_name(server)),
         // Always set, so the image's ENTRYPOINT and CMD never run: the container idles on
         // mcpgen's helper, and sessions start the server beside it.

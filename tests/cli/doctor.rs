@@ -245,6 +245,8 @@ impl FakeEngine {
             ("FAKE_SERVER_RECORDS", dir.display().to_string()),
             ("FAKE_DOCKER_FILES", files.join(" ")),
             ("FAKE_DOCKER_IMAGE_CONFIG", image_config.to_string()),
+            // The stack of the fixture: its containers carry its compose labels.
+            ("FAKE_DOCKER_PROJECT", "clients".to_string()),
         ];
         let exports: String = settings
             .iter()

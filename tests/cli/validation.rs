@@ -51,3 +51,60 @@ fn docker_compose_config_accepts_every_generated_file() {
         );
     }
 }
+
+/// Compose interpolates `$` in every string of the file; what mcp.toml says is literal, so every
+/// field mcpgen writes must reach the engine as written (`docker compose config` resolves).
+#[test]
+fn every_dollar_reaches_the_engine_as_written() {
+    let project = Project::fixture("dollars");
+    let file = built(&project);
+    let output = Command::new("docker")
+        .args(["compose", "-f"])
+        .arg(&file)
+        .args(["config", "--format", "json"])
+        .env_remove("HOME")
+        .env_remove("USER")
+        .output()
+        .expect("docker compose runs");
+    assert!(
+        output.status.success(),
+        "docker compose config rejected the file:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let config: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("compose config JSON");
+    // `config` prints the resolved file re-escaped: a literal `$` shows as `$$`, while a `$` that
+    // was interpolated would be gone (HOME and USER are unset here).
+    let echo = &config["services"]["echo"];
+    assert_eq!(echo["environment"]["GREETING"], "$${USER}");
+    let mounts: Vec<(String, String)> = echo["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .map(|v| {
+            (
+                v["source"].as_str().unwrap_or_default().to_string(),
+                v["target"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        mounts.contains(&("/srv/$$data".to_string(), "/mnt/$$data".to_string())),
+        "{mounts:?}"
+    );
+    assert!(
+        mounts
+            .iter()
+            .any(|(_, target)| target == "/var/lib/$$state"),
+        "{mounts:?}"
+    );
+    let tmpfs = echo["tmpfs"].to_string();
+    assert!(tmpfs.contains("/run/$$scratch:"), "{tmpfs}");
+    let command_label = echo["labels"]["dev.mcpgen.command"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        command_label.contains("--greeting=$$HOME"),
+        "{command_label}"
+    );
+}

@@ -52,7 +52,10 @@ pub(crate) fn strings(words: &[&str]) -> Vec<String> {
 /// `docker inspect` as the shim asks it, without the leading `docker`.
 pub(crate) fn inspect(server: &str) -> Vec<String> {
     let mut argv = strings(&["inspect", "--type", "container", "--format"]);
-    argv.push("{{.State.Status}}".to_string());
+    argv.push(
+        r#"{{.State.Status}}|{{index .Config.Labels "dev.mcpgen.stack"}}|{{index .Config.Labels "dev.mcpgen.server"}}|{{index .Config.Labels "com.docker.compose.project"}}"#
+            .to_string(),
+    );
     argv.push(container(server));
     argv
 }
@@ -471,6 +474,13 @@ impl Sandbox {
     pub(crate) fn build_with(&self, text: &str, env: &[(&str, &str)]) -> PathBuf {
         let config = self.path("project/mcp.toml");
         fs::write(&config, text).expect("write mcp.toml");
+        // The fake engine labels containers as compose labels this stack's.
+        let stack = text
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|t| t.get("stack")?.get("name")?.as_str().map(String::from))
+            .unwrap_or_default();
+        fs::write(self.path("stack-name"), stack).expect("write stack-name");
         let output = self
             .mcpgen(&config, env)
             .arg("build")
@@ -531,6 +541,16 @@ impl Sandbox {
         // Inherited by everything the shim starts: how strays are found (see `strays`).
         set("FAKE_DOCKER_SANDBOX", self.root().into());
         set("FAKE_SERVER_RECORDS", self.path("records").into());
+        set(
+            "FAKE_DOCKER_COMPOSE_ENV",
+            self.path("compose-env.log").into(),
+        );
+        set(
+            "FAKE_DOCKER_PROJECT",
+            fs::read_to_string(self.path("stack-name"))
+                .unwrap_or_default()
+                .into(),
+        );
         Run {
             sandbox: self,
             program,

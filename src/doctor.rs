@@ -169,7 +169,11 @@ pub fn checks(config: &Config, compiled: &Compiled, env: &Env, docker: &str) -> 
 
     let out_dir = &stack.out_dir;
     let blocking = compiled.blocking().count();
-    match crate::write::plan(&config.out_dir(), &compiled.artifacts) {
+    match crate::write::plan(
+        &config.out_dir(),
+        (&config.stack).into(),
+        &compiled.artifacts,
+    ) {
         Ok(drift) if drift.is_empty() && blocking == 0 => checks.push(Check::ok(
             "generated",
             format!("{out_dir}/ is fresh ({} files)", compiled.artifacts.len()),
@@ -203,7 +207,7 @@ pub fn checks(config: &Config, compiled: &Compiled, env: &Env, docker: &str) -> 
         })
         .collect();
     let shims: Vec<_> = bundle.iter().filter(|a| a.executable).collect();
-    match bundle::plan(&install_dir, &bundle) {
+    match bundle::plan(&install_dir, (&config.stack).into(), &bundle) {
         Ok(plan) if plan.is_empty() => checks.push(Check::ok(
             "bundle",
             format!(

@@ -37,6 +37,18 @@ pub enum Error {
     HandEdited { paths: Vec<String> },
     #[error("files not written by mcpgen are in the way")]
     Foreign { paths: Vec<String> },
+    /// A link, a FIFO, a device where mcpgen writes or reads back its own files.
+    #[error("`{}` is {what}", path.display())]
+    UnsafeOutput { path: PathBuf, what: &'static str },
+    /// The output directory holds the user's own files: a build there could replace them.
+    #[error("`{}` holds {} file(s) that mcpgen did not write", out_dir.display(), paths.len())]
+    UsersFilesInOutDir {
+        out_dir: PathBuf,
+        paths: Vec<String>,
+    },
+    /// An install directory another user could change: the shims there run as this user.
+    #[error("`{}` is {why}", path.display())]
+    UnsafeInstallDir { path: PathBuf, why: String },
     #[error("install stopped before writing anything")]
     Install { problems: Vec<InstallProblem> },
     #[error("{files} file(s) in `{out_dir}/` are out of date")]
@@ -111,7 +123,7 @@ impl Error {
                 ))
                 .with_note("their contents no longer match the hash in their header")
                 .with_help(
-                    "move your change into mcp.toml, or run `mcpgen build --force` (keeps a .bak copy of each)",
+                    "move your change into mcp.toml, or run `mcpgen build --force` (keeps a <file>.mcpgen-backup copy of each)",
                 ),
             ],
             Error::Foreign { paths } => vec![
@@ -120,7 +132,26 @@ impl Error {
                     paths.len(),
                     paths.join(", ")
                 ))
-                .with_help("move them away, or run `mcpgen build --force` (keeps a .bak copy of each)"),
+                .with_help("move them away, or run `mcpgen build --force` (keeps a <file>.mcpgen-backup copy of each)"),
+            ],
+            Error::UnsafeOutput { .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_note("mcpgen writes only regular files in its output directory, and follows no link there: one could send a write, or a read shown in a diff, anywhere")
+                    .with_help("remove it (or move it out of the output directory), then run mcpgen again"),
+            ],
+            Error::UsersFilesInOutDir { paths, .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_note(format!(
+                        "{}{}",
+                        paths.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                        if paths.len() > 5 { ", …" } else { "" }
+                    ))
+                    .with_help("give mcpgen an output directory of its own: set `[stack] out_dir` in mcp.toml to a directory that holds nothing else (default `generated`)"),
+            ],
+            Error::UnsafeInstallDir { .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_note("the shims installed there are run by your MCP clients as you: whoever can change them runs code as you")
+                    .with_help("choose an `install_dir` under your home that only you own (default `~/.mcpgen/<stack>`)"),
             ],
             Error::NothingToLint { .. } => vec![
                 Diagnostic::error(self.to_string())

@@ -32,7 +32,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         return Ok(EXIT_FINDINGS);
     }
     let out_dir = config.out_dir();
-    let changes = write::plan(&out_dir, &compiled.artifacts)?;
+    let changes = write::plan(&out_dir, (&config.stack).into(), &compiled.artifacts)?;
     let backups = write::apply(&out_dir, &compiled.artifacts, &changes, args.force)?;
     for backup in &backups {
         ui.status(format!(

@@ -14,7 +14,11 @@ pub(super) fn run(cli: &Cli, ui: &mut Ui) -> Result<i32, Error> {
     let compiled = crate::compile(&config)?;
     report_findings(ui, &compiled.findings);
     let blocking = compiled.blocking().count();
-    let changes = write::plan(&config.out_dir(), &compiled.artifacts)?;
+    let changes = write::plan(
+        &config.out_dir(),
+        (&config.stack).into(),
+        &compiled.artifacts,
+    )?;
     let mut stdout = anstream::stdout();
     for change in &changes {
         let path = format!("{}/{}", config.stack.out_dir, change.path);
@@ -27,6 +31,11 @@ pub(super) fn run(cli: &Cli, ui: &mut Ui) -> Result<i32, Error> {
             Change::Create => "",
             Change::Update { old } | Change::Remove { old } => old.as_str(),
         };
+        if change.conflict == Some(crate::render::header::Stamp::Missing) {
+            // Not mcpgen's: named, never shown (it could be anything, a secret included).
+            let _ = writeln!(stdout, "not written by mcpgen: {path}");
+            continue;
+        }
         let diff = TextDiff::from_lines(old, new);
         let diff = diff
             .unified_diff()

@@ -69,15 +69,10 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         )
     };
     if path.exists() {
-        let mut backup = path.as_os_str().to_owned();
-        backup.push(".bak");
-        std::fs::copy(&path, &backup).map_err(Error::io("back up", &path))?;
-        ui.status(format!(
-            "kept the previous file as {}",
-            PathBuf::from(backup).display()
-        ));
+        let backup = crate::write::backup(&path)?;
+        ui.status(format!("kept the previous file as {}", backup.display()));
     }
-    crate::write::write_atomic(&path, text.as_bytes(), false)?;
+    crate::write::write_users(&path, text.as_bytes(), 0o644)?;
     ui.status(format!(
         "wrote {}: {summary}; next: `mcpgen build`, then `mcpgen install`",
         path.display()

@@ -50,7 +50,11 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         ui.status("error: mcp.toml has findings at error level: fix them and run `mcpgen build`");
         return Ok(EXIT_FINDINGS);
     }
-    let drift = crate::write::plan(&config.out_dir(), &compiled.artifacts)?;
+    let drift = crate::write::plan(
+        &config.out_dir(),
+        (&config.stack).into(),
+        &compiled.artifacts,
+    )?;
     if !drift.is_empty() {
         return Err(Error::StaleBuild {
             out_dir: config.stack.out_dir.clone(),

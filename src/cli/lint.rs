@@ -316,7 +316,8 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
             ui.status("nothing to fix mechanically");
         } else {
             for (path, _, new) in &linted.fixed {
-                crate::write::write_atomic(path, new.as_bytes(), false)?;
+                // The user's file: its mode kept, a link they made written through.
+                crate::write::write_users(path, new.as_bytes(), 0o644)?;
                 ui.status(format!("fixed {}", crate::source::display_path(path)));
             }
             // What is left, against the files as they now are.

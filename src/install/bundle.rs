@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::render::Artifact;
 use crate::render::compose::FILE_NAME as COMPOSE_FILE;
-use crate::render::header::{Stamp, verify};
+use crate::render::header::{Stamp, verify_for};
+use crate::write::Owner;
 
 /// The artifacts that make up the bundle (the client configs are not part of it).
 pub fn artifacts(all: &[Artifact]) -> Vec<Artifact> {
@@ -37,31 +38,45 @@ pub struct BundleFile {
     pub foreign: bool,
 }
 
+/// A bundle file's text: never through a link, bounded; `None` when missing.
+fn read_bundle_file(path: &Path) -> Result<Option<String>, Error> {
+    use crate::write::disk::{Disk as _, Entry, MAX_READ, RealDisk};
+    match RealDisk.entry(path).map_err(Error::io("inspect", path))? {
+        Entry::Missing => Ok(None),
+        Entry::File { .. } => {
+            let bytes = RealDisk
+                .read(path, MAX_READ)
+                .map_err(Error::io("read", path))?
+                .unwrap_or_default();
+            Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        }
+        other => Err(Error::UnsafeOutput {
+            path: path.to_path_buf(),
+            what: other.describe(),
+        }),
+    }
+}
+
 /// What installing `bundle` into `dir` would change; empty when the installed bundle is current.
-pub fn plan(dir: &Path, bundle: &[Artifact]) -> Result<Vec<BundleFile>, Error> {
+pub fn plan(dir: &Path, owner: Owner<'_>, bundle: &[Artifact]) -> Result<Vec<BundleFile>, Error> {
     let mut files = Vec::new();
     for artifact in bundle {
         let path = dir.join(&artifact.path);
-        let change = match fs::read(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                files.push(BundleFile {
-                    relative: artifact.path.clone(),
-                    path,
-                    change: BundleChange::Create,
-                    foreign: false,
-                });
-                continue;
-            }
-            Err(e) => return Err(Error::io("read", &path)(e)),
-            Ok(bytes) => bytes,
+        let Some(old) = read_bundle_file(&path)? else {
+            files.push(BundleFile {
+                relative: artifact.path.clone(),
+                path,
+                change: BundleChange::Create,
+                foreign: false,
+            });
+            continue;
         };
-        let old = String::from_utf8_lossy(&change);
         if old == artifact.contents && mode_ok(&path, artifact.executable) {
             continue;
         }
         files.push(BundleFile {
             relative: artifact.path.clone(),
-            foreign: verify(&old) != Stamp::Intact,
+            foreign: verify_for(&old, &owner.identity(&artifact.path)) != Stamp::Intact,
             path,
             change: BundleChange::Update,
         });
@@ -82,9 +97,9 @@ pub fn plan(dir: &Path, bundle: &[Artifact]) -> Result<Vec<BundleFile>, Error> {
             if !is_shim || bundle.iter().any(|a| a.path == relative) {
                 return None;
             }
-            let text = fs::read_to_string(entry.path()).ok()?;
-            // A shim without mcpgen's header is someone else's file: left alone.
-            match verify(&text) {
+            let text = read_bundle_file(&entry.path()).ok()??;
+            // A shim without this stack's header is someone else's file: left alone.
+            match verify_for(&text, &owner.identity(&relative)) {
                 Stamp::Missing => None,
                 stamp => Some(BundleFile {
                     relative,
@@ -115,7 +130,7 @@ pub fn apply(plan: &[BundleFile], bundle: &[Artifact]) -> Result<Vec<PathBuf>, E
             }
             BundleChange::Create | BundleChange::Update => {
                 if let Some(artifact) = bundle.iter().find(|a| a.path == file.relative) {
-                    crate::write::write_atomic(
+                    crate::write::write_owned(
                         &file.path,
                         artifact.contents.as_bytes(),
                         artifact.executable,
@@ -188,7 +203,7 @@ pub fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, Error>
 pub fn apply_keeper(keeper: &Keeper) -> Result<(), Error> {
     if let (Some(source), Some(_)) = (&keeper.source, &keeper.change) {
         let bytes = fs::read(source).map_err(Error::io("read", source))?;
-        crate::write::write_atomic(&keeper.target, &bytes, true)?;
+        crate::write::write_owned(&keeper.target, &bytes, true)?;
     }
     Ok(())
 }

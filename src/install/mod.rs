@@ -13,7 +13,6 @@ pub mod paths;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -172,7 +171,8 @@ pub fn plan(
     let clients = selected_clients(stack, &request.clients)?;
     let install_dir = env.expand_home(&stack.install_dir);
     let bundle = bundle::artifacts(artifacts);
-    let bundle_changes = bundle::plan(&install_dir, &bundle)?;
+    check_install_dir(&install_dir)?;
+    let bundle_changes = bundle::plan(&install_dir, stack.into(), &bundle)?;
     let keeper = bundle::plan_keeper(&install_dir, bundle::keeper_beside_mcpgen())?;
     let ownership = ownership(stack, env);
     let mut plans = Vec::new();
@@ -297,7 +297,7 @@ pub fn apply(plan: &Plan) -> Result<Vec<PathBuf>, Error> {
             if let Some(backup) = backup_once(&target)? {
                 backups.push(backup);
             }
-            write_keeping_mode(&target, new.as_bytes())?;
+            crate::write::write_users(&target, new.as_bytes(), 0o600)?;
         }
     }
     Ok(backups)
@@ -312,44 +312,55 @@ fn resolve_symlink(path: &Path) -> Result<PathBuf, Error> {
     }
 }
 
-/// Copies `path` to `<path>.mcpgen-backup` unless that exists already: the backup is the file
-/// as it was before mcpgen first changed it, never a later state.
+/// Copies `path` to `<path>.mcpgen-backup` unless something is at that name already (a link
+/// someone planted included, which is never written through): the backup is the file as it
+/// was before mcpgen first changed it, never a later state.
 pub fn backup_once(path: &Path) -> Result<Option<PathBuf>, Error> {
     if !path.exists() {
         return Ok(None);
     }
     let backup = backup_path(path);
-    if backup.exists() {
+    if fs::symlink_metadata(&backup).is_ok() {
         return Ok(None);
     }
-    fs::copy(path, &backup).map_err(Error::io("back up", path))?;
-    Ok(Some(backup))
+    crate::write::backup(path).map(Some)
 }
 
 pub fn backup_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".mcpgen-backup");
-    PathBuf::from(name)
+    crate::write::disk::backup_path(path, 0)
 }
 
-/// Atomic replace that keeps the file's permissions: a client file the user made private (it
-/// may hold tokens) must not become world-readable. New files are private too.
-fn write_keeping_mode(path: &Path, contents: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .map_err(Error::io("create a temporary file in", dir))?;
-    file.write_all(contents).map_err(Error::io("write", path))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777);
-        file.as_file()
-            .set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(Error::io("set permissions of", path))?;
+/// The install directory, and each directory above it up to the first that root owns, must be
+/// this user's own and writable by no one else: clients run the shims there as this user, so
+/// whoever can change them runs code as this user.
+pub fn check_install_dir(dir: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt as _;
+    let me = rustix::process::geteuid().as_raw();
+    let mut current = Some(dir);
+    while let Some(path) = current {
+        current = path.parent();
+        let meta = match fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io("inspect", path)(e)),
+        };
+        if meta.uid() == 0 && me != 0 {
+            // The system's directories (`/`, `/home`, `/Users`): as far as ownership goes.
+            return Ok(());
+        }
+        if meta.uid() != me {
+            return Err(Error::UnsafeInstallDir {
+                path: path.to_path_buf(),
+                why: format!("owned by uid {}, not by you (uid {me})", meta.uid()),
+            });
+        }
+        // A sticky directory (`/tmp`) lets no one else rename or remove what is ours in it.
+        if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 {
+            return Err(Error::UnsafeInstallDir {
+                path: path.to_path_buf(),
+                why: format!("writable by others (mode {:o})", meta.mode() & 0o7777),
+            });
+        }
     }
-    file.as_file().sync_all().map_err(Error::io("sync", path))?;
-    file.persist(path)
-        .map_err(|e| Error::io("replace", path)(e.error))?;
     Ok(())
 }

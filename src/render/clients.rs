@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::RenderError;
-use super::header::{HeaderStyle, header_text, stamp};
+use super::header::{HeaderStyle, Identity, header_text, stamp};
 use super::shim::{bundle_path, quote_home};
 use crate::model::{Profile, SecretSource, Server, Stack};
 
@@ -244,9 +244,15 @@ pub fn continue_block(stack: &Stack, profile: &Profile) -> Result<String, Render
     };
     let body = serde_yaml_ng::to_string(&block)
         .map_err(|e| serialize_error("continue config")(e.to_string()))?;
+    let path = artifact_path(stack, "continue", profile);
+    let identity = Identity {
+        source: &stack.source_name,
+        stack: &stack.name,
+        path: &path,
+    };
     Ok(stamp(&format!(
         "{}{body}",
-        header_text(&stack.source_name, HeaderStyle::Hash)
+        header_text(&identity, HeaderStyle::Hash)
     )))
 }
 
@@ -277,7 +283,12 @@ pub fn render_client(
     client: &str,
     profile: &Profile,
 ) -> Result<String, RenderError> {
-    let source = &stack.source_name;
+    let path = artifact_path(stack, client, profile);
+    let identity = Identity {
+        source: &stack.source_name,
+        stack: &stack.name,
+        path: &path,
+    };
     match client {
         "codex" => {
             let mut servers = BTreeMap::new();
@@ -291,7 +302,7 @@ pub fn render_client(
             .map_err(|e| serialize_error("codex config")(e.to_string()))?;
             Ok(stamp(&format!(
                 "{}{body}",
-                header_text(source, HeaderStyle::Hash)
+                header_text(&identity, HeaderStyle::Hash)
             )))
         }
         "continue" => continue_block(stack, profile),
@@ -303,7 +314,7 @@ pub fn render_client(
                 _ => HeaderStyle::JsonMember,
             };
             let key = servers_key(client)?;
-            let comment = (style == HeaderStyle::JsonMember).then(|| header_text(source, style));
+            let comment = (style == HeaderStyle::JsonMember).then(|| header_text(&identity, style));
             let config = JsonConfig {
                 comment,
                 servers: BTreeMap::from([(key, entries(stack, client, profile)?)]),
@@ -312,7 +323,7 @@ pub fn render_client(
                 .map_err(|e| serialize_error("client config")(e.to_string()))?;
             let text = match style {
                 HeaderStyle::JsonMember => format!("{body}\n"),
-                _ => format!("{}{body}\n", header_text(source, style)),
+                _ => format!("{}{body}\n", header_text(&identity, style)),
             };
             Ok(stamp(&text))
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::RenderError;
-use super::header::{HeaderStyle, header_text, stamp};
+use super::header::{HeaderStyle, Identity, header_text, stamp};
 use crate::model::contract::{HELPER_MOUNT, HELPER_PATH, HELPER_SERVICE, helper_volume};
 use crate::model::units::format_duration;
 use crate::model::{Server, Stack, Tmpfs};
@@ -623,8 +623,13 @@ pub fn render(stack: &Stack) -> Result<String, RenderError> {
         artifact: FILE_NAME,
         message: e.to_string(),
     })?;
+    let identity = Identity {
+        source: &stack.source_name,
+        stack: &stack.name,
+        path: FILE_NAME,
+    };
     Ok(stamp(&format!(
         "{}{yaml}",
-        header_text(&stack.source_name, HeaderStyle::Hash)
+        header_text(&identity, HeaderStyle::Hash)
     )))
 }

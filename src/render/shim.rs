@@ -6,7 +6,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use super::RenderError;
-use super::header::{HeaderStyle, header_text, stamp};
+use super::header::{HeaderStyle, Identity, header_text, stamp};
 use crate::model::{Fallback, SecretSource, Stack};
 
 const TEMPLATE: &str = include_str!("../../templates/shim.sh.j2");
@@ -180,7 +180,6 @@ pub fn render(stack: &Stack) -> Result<Vec<(String, String)>, RenderError> {
     let template = env
         .get_template("shim.sh")
         .map_err(|e| RenderError::Template(e.to_string()))?;
-    let header = header_text(&stack.source_name, HeaderStyle::Hash);
     let strict = stack.strict_profile();
     let mut shims = Vec::new();
     for server in &stack.servers {
@@ -212,6 +211,15 @@ pub fn render(stack: &Stack) -> Result<Vec<(String, String)>, RenderError> {
             .map(|(name, value)| EnvPair { name, value })
             .collect();
         let may_run_local = server.fallback == Fallback::Local;
+        let path = bundle_path(&server.name);
+        let header = header_text(
+            &Identity {
+                source: &stack.source_name,
+                stack: &stack.name,
+                path: &path,
+            },
+            HeaderStyle::Hash,
+        );
         let context = ShimContext {
             header: &header,
             name: &server.name,
@@ -230,7 +238,7 @@ pub fn render(stack: &Stack) -> Result<Vec<(String, String)>, RenderError> {
         let text = template
             .render(Serde(&context))
             .map_err(|e| RenderError::Template(format!("{e:#}")))?;
-        shims.push((bundle_path(&server.name), stamp(&text)));
+        shims.push((path, stamp(&text)));
     }
     Ok(shims)
 }

@@ -112,7 +112,7 @@ fn a_hand_edited_file_stops_the_build_until_forced_and_is_backed_up() {
 
     let forced = project.run(&["build", "--force"]);
     assert_eq!(code(&forced), 0, "{}", stderr(&forced));
-    assert_eq!(project.read(&format!("{compose}.bak")), edited);
+    assert_eq!(project.read(&format!("{compose}.mcpgen-backup")), edited);
     assert!(project.read(compose).contains("pids: 65"));
 }
 
@@ -121,7 +121,7 @@ fn a_file_mcpgen_did_not_write_is_never_overwritten_silently() {
     let project = Project::fixture("minimal");
     std::fs::create_dir_all(project.path().join("generated")).expect("mkdir");
     project.write("generated/docker-compose.mcp-only.yml", "services: {}\n");
-    project.write("generated/NOTES.md", "my notes\n");
+    project.write("generated/README.md", "what this directory is\n");
     let refused = project.run(&["build"]);
     assert_eq!(code(&refused), 1);
     assert!(
@@ -134,12 +134,115 @@ fn a_file_mcpgen_did_not_write_is_never_overwritten_silently() {
         "services: {}\n"
     );
     let forced = project.run(&["build", "--force"]);
-    assert_eq!(code(&forced), 0);
+    assert_eq!(code(&forced), 0, "{}", stderr(&forced));
     assert_eq!(
-        project.read("generated/NOTES.md"),
-        "my notes\n",
-        "unrelated files stay"
+        project.read("generated/docker-compose.mcp-only.yml.mcpgen-backup"),
+        "services: {}\n"
     );
+    assert_eq!(
+        project.read("generated/README.md"),
+        "what this directory is\n",
+        "a README beside the generated files stays"
+    );
+}
+
+#[test]
+fn an_output_directory_holding_the_users_files_is_refused_even_when_forced() {
+    // out_dir = "." in a checkout of a project whose sources mention the hash mark (as
+    // mcpgen's own do): no file of theirs may be taken for a generated one, replaced or removed.
+    let project = Project::with_config(&Project::fixture("minimal").read("mcp.toml").replace(
+        "[stack]\nname = \"mini\"",
+        "[stack]\nname = \"mini\"\nout_dir = \".\"",
+    ));
+    std::fs::create_dir_all(project.path().join("src")).expect("mkdir");
+    let source = "const HASH_MARK: &str = \"mcpgen-hash: \";\n";
+    project.write("src/header.rs", source);
+    project.write("Cargo.toml", "[package]\nname = \"x\"\n");
+    for args in [&["build"][..], &["build", "--force"]] {
+        let refused = project.run(args);
+        assert_eq!(code(&refused), 2, "{}", stderr(&refused));
+        let message = stderr(&refused);
+        assert!(
+            message.contains("holds 3 file(s) that mcpgen did not write"),
+            "{message}"
+        );
+        assert!(
+            message.contains("Cargo.toml, mcp.toml, src/header.rs"),
+            "{message}"
+        );
+        assert!(message.contains("out_dir"), "{message}");
+    }
+    assert_eq!(project.read("src/header.rs"), source);
+    assert!(!project.path().join("docker-compose.mcp-only.yml").exists());
+    assert!(!project.path().join("src/header.rs.mcpgen-backup").exists());
+}
+
+#[test]
+fn links_and_special_files_in_the_output_directory_are_refused_never_read() {
+    let project = Project::fixture("minimal");
+    assert_eq!(code(&project.run(&["build"])), 0);
+    let generated = project.path().join("generated");
+    let compose = generated.join("docker-compose.mcp-only.yml");
+    let secret = project.path().join("secret.txt");
+    std::fs::write(&secret, "CANARY-SECRET-1234\n").expect("secret");
+    for target in [
+        secret.clone(),
+        "/proc/self/environ".into(),
+        "/dev/zero".into(),
+    ] {
+        std::fs::remove_file(&compose).expect("rm");
+        std::os::unix::fs::symlink(&target, &compose).expect("plant link");
+        for command in ["check", "build"] {
+            let out = project.run(&[command]);
+            assert_eq!(
+                code(&out),
+                2,
+                "{command} {}: {}",
+                target.display(),
+                stderr(&out)
+            );
+            let shown = format!("{}{}", stdout(&out), stderr(&out));
+            assert!(shown.contains("is a symbolic link"), "{shown}");
+            assert!(!shown.contains("CANARY-SECRET"), "{shown}");
+            assert!(!shown.contains("PATH="), "{shown}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(&secret).expect("secret"),
+        "CANARY-SECRET-1234\n",
+        "nothing was written through the link"
+    );
+    // A linked directory inside the output directory: the shims' writes could land anywhere.
+    std::fs::remove_file(&compose).expect("rm");
+    let shims = generated.join("shims");
+    std::fs::remove_dir_all(&shims).expect("rm shims");
+    let elsewhere = project.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("mkdir");
+    std::os::unix::fs::symlink(&elsewhere, &shims).expect("plant dir link");
+    let out = project.run(&["build", "--force"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(std::fs::read_dir(&elsewhere).expect("ls").next().is_none());
+}
+
+#[test]
+fn force_never_writes_its_backup_through_a_planted_link() {
+    let project = Project::fixture("minimal");
+    assert_eq!(code(&project.run(&["build"])), 0);
+    let compose = "generated/docker-compose.mcp-only.yml";
+    let edited = project
+        .read(compose)
+        .replace("read_only: true", "read_only: false");
+    project.write(compose, &edited);
+    let victim = project.path().join("victim");
+    std::os::unix::fs::symlink(
+        &victim,
+        project.path().join(format!("{compose}.mcpgen-backup")),
+    )
+    .expect("plant link");
+    let forced = project.run(&["build", "--force"]);
+    assert_eq!(code(&forced), 0, "{}", stderr(&forced));
+    assert!(!victim.exists(), "the backup went through the link");
+    assert_eq!(project.read(&format!("{compose}.mcpgen-backup.1")), edited);
 }
 
 #[test]

@@ -305,3 +305,31 @@ fn a_malformed_env_file_is_an_error_at_its_line() {
     let output = project.run(&["lint", "--env-file", "missing.env", "compose.yml"]);
     assert_eq!(code(&output), 2, "{}", stderr(&output));
 }
+
+#[test]
+fn fix_keeps_the_files_mode_and_writes_through_the_users_link() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let project = Project::fixture("minimal");
+    // A private compose file, linked into place by a dotfile manager.
+    std::fs::create_dir_all(project.path().join("dotfiles")).expect("mkdir");
+    let real = project.path().join("dotfiles/compose.yml");
+    std::fs::write(
+        &real,
+        "services:\n  app:\n    image: a:1.0\n    read_only: false\n",
+    )
+    .expect("write");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    std::os::unix::fs::symlink(&real, project.path().join("compose.yml")).expect("link");
+    project.run(&["lint", "--fix", "compose.yml"]);
+    let after = std::fs::read_to_string(&real).expect("read");
+    assert!(after.contains("read_only: true"), "{after}");
+    let mode = std::fs::metadata(&real).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o600,
+        "the fix made a private file readable by others"
+    );
+    assert!(
+        project.path().join("compose.yml").is_symlink(),
+        "the user's link was replaced by a file"
+    );
+}

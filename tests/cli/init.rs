@@ -59,7 +59,7 @@ fn an_existing_mcp_toml_is_kept_unless_forced() {
     assert_eq!(project.read("mcp.toml"), "# mine\n");
     let forced = project.run(&["init", "--force"]);
     assert_eq!(code(&forced), 0, "{}", stderr(&forced));
-    assert_eq!(project.read("mcp.toml.bak"), "# mine\n");
+    assert_eq!(project.read("mcp.toml.mcpgen-backup"), "# mine\n");
     assert!(project.read("mcp.toml").contains("[servers.memory]"));
 }
 

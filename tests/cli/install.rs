@@ -604,3 +604,21 @@ fn the_dev_profile_is_installed_when_asked() {
     let servers = servers("cursor", &machine.read("cursor"));
     assert_eq!(servers["memory"]["env"]["MCPGEN_PROFILE"], "dev");
 }
+
+#[test]
+fn an_install_dir_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let machine = built(Os::Linux);
+    // The bundle's parent is writable by every local user: anyone could swap the shims.
+    let shared = machine.home().join(".mcpgen");
+    std::fs::create_dir_all(&shared).expect("mkdir");
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let output = machine.run(&["install", "--client", "claude-desktop", "--create"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("writable by others (mode 777)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!shared.join("clients").exists(), "nothing is installed");
+}

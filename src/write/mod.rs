@@ -1,0 +1,322 @@
+//! Writing the rendered artifacts: compare first, refuse to clobber hand edits, then replace each
+//! file atomically. Nothing is written unless every file can be. Every byte goes through
+//! [`disk`], which holds the policy for links, modes, reads and backups.
+
+pub mod disk;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::render::Artifact;
+use crate::render::header::{Identity, Stamp, verify_for};
+use disk::{Disk, Entry, Links, MAX_READ, Mode, RealDisk};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Create,
+    Update {
+        /// The file as it is; empty for a file mcpgen did not write, which is never shown.
+        old: String,
+    },
+    /// A file mcpgen wrote that the stack no longer produces (e.g. a removed server's shim).
+    Remove {
+        old: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedChange {
+    pub path: String,
+    pub change: Change,
+    /// The file on disk was edited by hand, or was never mcpgen's.
+    pub conflict: Option<Stamp>,
+}
+
+/// Whose files `out_dir` holds: the stack's name and its config file's.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    pub stack: &'a str,
+    pub source: &'a str,
+}
+
+impl Owner<'_> {
+    pub fn identity<'p>(&'p self, path: &'p str) -> Identity<'p> {
+        Identity {
+            source: self.source,
+            stack: self.stack,
+            path,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::model::Stack> for Owner<'a> {
+    fn from(stack: &'a crate::model::Stack) -> Self {
+        Owner {
+            stack: &stack.name,
+            source: &stack.source_name,
+        }
+    }
+}
+
+/// What `build` would change in `out_dir`; empty when everything is fresh.
+pub fn plan(
+    out_dir: &Path,
+    owner: Owner<'_>,
+    artifacts: &[Artifact],
+) -> Result<Vec<PlannedChange>, Error> {
+    plan_with(&RealDisk, out_dir, owner, artifacts)
+}
+
+pub fn plan_with(
+    disk: &dyn Disk,
+    out_dir: &Path,
+    owner: Owner<'_>,
+    artifacts: &[Artifact],
+) -> Result<Vec<PlannedChange>, Error> {
+    let files = walk(disk, out_dir)?;
+    let mut changes = Vec::new();
+    let produced: BTreeSet<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
+    for artifact in artifacts {
+        let path = out_dir.join(&artifact.path);
+        let Some(entry) = files.get(artifact.path.as_str()) else {
+            changes.push(PlannedChange {
+                path: artifact.path.clone(),
+                change: Change::Create,
+                conflict: None,
+            });
+            continue;
+        };
+        let Entry::File { mode, .. } = entry else {
+            return Err(unsafe_output(&path, entry));
+        };
+        let old = read_text(disk, &path)?;
+        if old.as_deref() == Some(artifact.contents.as_str())
+            && (mode & 0o111 != 0) == artifact.executable
+        {
+            continue;
+        }
+        let stamp = old.as_deref().map_or(Stamp::Missing, |old| {
+            verify_for(old, &owner.identity(&artifact.path))
+        });
+        changes.push(PlannedChange {
+            path: artifact.path.clone(),
+            conflict: (stamp != Stamp::Intact).then_some(stamp),
+            change: Change::Update {
+                // A file mcpgen did not write is reported by name, never by content.
+                old: if stamp == Stamp::Missing {
+                    String::new()
+                } else {
+                    old.unwrap_or_default()
+                },
+            },
+        });
+    }
+    let mut users_files = Vec::new();
+    for relative in files.keys() {
+        if produced.contains(relative.as_str()) || may_sit_beside(relative) {
+            continue;
+        }
+        let path = out_dir.join(relative);
+        let old = read_text(disk, &path)?;
+        match old.as_deref().map_or(Stamp::Missing, |old| {
+            verify_for(old, &owner.identity(relative))
+        }) {
+            Stamp::Missing => users_files.push(relative.clone()),
+            stamp => changes.push(PlannedChange {
+                path: relative.clone(),
+                conflict: (stamp == Stamp::Edited).then_some(stamp),
+                change: Change::Remove {
+                    old: old.unwrap_or_default(),
+                },
+            }),
+        }
+    }
+    if !users_files.is_empty() {
+        return Err(Error::UsersFilesInOutDir {
+            out_dir: out_dir.to_path_buf(),
+            paths: users_files,
+        });
+    }
+    Ok(changes)
+}
+
+/// What may share the output directory with mcpgen's files without being its: dotfiles
+/// (`.gitignore`, `.gitattributes`), a README, and backups.
+fn may_sit_beside(relative: &str) -> bool {
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    name.starts_with('.')
+        || (!relative.contains('/') && name.to_ascii_uppercase().starts_with("README"))
+        || disk::is_backup_name(name)
+}
+
+fn unsafe_output(path: &Path, entry: &Entry) -> Error {
+    Error::UnsafeOutput {
+        path: path.to_path_buf(),
+        what: entry.describe(),
+    }
+}
+
+/// A file's text, bounded; `None` when it is too large to be one of mcpgen's.
+fn read_text(disk: &dyn Disk, path: &Path) -> Result<Option<String>, Error> {
+    let bytes = disk.read(path, MAX_READ).map_err(Error::io("read", path))?;
+    Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
+/// Applies a plan. Without `force`, any conflict stops it before a single file is touched.
+pub fn apply(
+    out_dir: &Path,
+    artifacts: &[Artifact],
+    changes: &[PlannedChange],
+    force: bool,
+) -> Result<Vec<PathBuf>, Error> {
+    apply_with(&RealDisk, out_dir, artifacts, changes, force)
+}
+
+pub fn apply_with(
+    disk: &dyn Disk,
+    out_dir: &Path,
+    artifacts: &[Artifact],
+    changes: &[PlannedChange],
+    force: bool,
+) -> Result<Vec<PathBuf>, Error> {
+    let edited: Vec<String> = conflicts(changes, Stamp::Edited);
+    let foreign: Vec<String> = conflicts(changes, Stamp::Missing);
+    if !force {
+        if !edited.is_empty() {
+            return Err(Error::HandEdited { paths: edited });
+        }
+        if !foreign.is_empty() {
+            return Err(Error::Foreign { paths: foreign });
+        }
+    }
+    let mut backups = Vec::new();
+    let by_path: std::collections::HashMap<&str, &Artifact> =
+        artifacts.iter().map(|a| (a.path.as_str(), a)).collect();
+    let mut writes = Vec::new();
+    for change in changes {
+        let path = out_dir.join(&change.path);
+        if change.conflict.is_some() {
+            backups.push(disk.backup(&path).map_err(Error::io("back up", &path))?);
+        }
+        match &change.change {
+            Change::Remove { .. } => {
+                disk.remove(&path).map_err(Error::io("remove", &path))?;
+            }
+            Change::Create | Change::Update { .. } => {
+                if let Some(artifact) = by_path.get(change.path.as_str()) {
+                    writes.push((path, *artifact));
+                }
+            }
+        }
+    }
+    write_all(disk, &writes)?;
+    Ok(backups)
+}
+
+/// Writes files on every core: a large stack is a thousand small files, and creating each is
+/// kernel time that parallelizes well.
+fn write_all(disk: &dyn Disk, writes: &[(PathBuf, &Artifact)]) -> Result<(), Error> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8);
+    let chunk = writes.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = writes
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().try_for_each(|(path, artifact)| {
+                        let mode = if artifact.executable { 0o755 } else { 0o644 };
+                        disk.replace(
+                            path,
+                            artifact.contents.as_bytes(),
+                            Mode::Exact(mode),
+                            Links::Refuse,
+                        )
+                        .map_err(Error::io("write", path))
+                    })
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker.join().unwrap_or_else(|_| {
+                    Err(Error::io("write", "generated files")(
+                        std::io::Error::other("a writer thread panicked"),
+                    ))
+                })
+            })
+            .collect::<Result<Vec<()>, Error>>()
+            .map(drop)
+    })
+}
+
+fn conflicts(changes: &[PlannedChange], kind: Stamp) -> Vec<String> {
+    changes
+        .iter()
+        .filter(|c| c.conflict.as_ref() == Some(&kind))
+        .map(|c| c.path.clone())
+        .collect()
+}
+
+/// Every file below `dir`, by `/`-separated relative path; none when `dir` does not exist. A
+/// link or anything but a file or a directory inside it stops the build: mcpgen writes only
+/// regular files there, and follows no link someone planted.
+fn walk(disk: &dyn Disk, dir: &Path) -> Result<BTreeMap<String, Entry>, Error> {
+    let mut files = BTreeMap::new();
+    if disk.entry(dir).map_err(Error::io("inspect", dir))? == Entry::Missing {
+        return Ok(files);
+    }
+    let mut pending = vec![String::new()];
+    while let Some(relative) = pending.pop() {
+        let here = if relative.is_empty() {
+            dir.to_path_buf()
+        } else {
+            dir.join(&relative)
+        };
+        for (name, entry) in disk.list(&here).map_err(Error::io("list", &here))? {
+            let child = if relative.is_empty() {
+                name.clone()
+            } else {
+                format!("{relative}/{name}")
+            };
+            match entry {
+                Entry::Dir => pending.push(child),
+                Entry::File { .. } => {
+                    files.insert(child, entry);
+                }
+                Entry::Link | Entry::Special(_) if disk::is_backup_name(&name) => {}
+                Entry::Link | Entry::Special(_) | Entry::Missing => {
+                    return Err(unsafe_output(&here.join(&name), &entry));
+                }
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Replaces a file mcpgen owns outright (install's bundle, the keeper): exactly this mode,
+/// never through a link.
+pub fn write_owned(path: &Path, contents: &[u8], executable: bool) -> Result<(), Error> {
+    let mode = if executable { 0o755 } else { 0o644 };
+    RealDisk
+        .replace(path, contents, Mode::Exact(mode), Links::Refuse)
+        .map_err(Error::io("write", path))
+}
+
+/// Replaces a file of the user's (mcp.toml, a compose file, a client config): its mode is kept
+/// (a 0600 file stays 0600; `default` for a new one), and a link the user made is written
+/// through.
+pub fn write_users(path: &Path, contents: &[u8], default: u32) -> Result<(), Error> {
+    RealDisk
+        .replace(path, contents, Mode::Keep(default), Links::Follow)
+        .map_err(Error::io("write", path))
+}
+
+/// A backup of `path` beside it (`<file>.mcpgen-backup`, then `.1`, …), created exclusively,
+/// never through a link.
+pub fn backup(path: &Path) -> Result<PathBuf, Error> {
+    RealDisk.backup(path).map_err(Error::io("back up", path))
+}

@@ -19,6 +19,7 @@ pub mod mcp;
 pub mod model;
 pub mod render;
 pub mod runtime;
+pub mod secrets;
 pub mod source;
 pub mod write;
 

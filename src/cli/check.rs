@@ -46,7 +46,8 @@ pub(super) fn run(cli: &Cli, ui: &mut Ui) -> Result<i32, Error> {
             // Same text, different mode (a shim that lost its executable bit).
             let _ = writeln!(stdout, "mode changed: {path}");
         } else {
-            let _ = write!(stdout, "{diff}");
+            // The diff shows what is on disk too: no credential-shaped value is printed.
+            let _ = write!(stdout, "{}", crate::secrets::mask(&diff));
         }
     }
     if !changes.is_empty() {

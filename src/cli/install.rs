@@ -171,7 +171,7 @@ fn print_diffs(plan: &install::Plan, home: &Path) {
                 .context_radius(3)
                 .header(&path, &format!("{path} (after install)"))
                 .to_string();
-            let _ = write!(stdout, "{}", redact(&diff));
+            let _ = write!(stdout, "{}", crate::secrets::mask(&redact(&diff)));
         }
     }
 }

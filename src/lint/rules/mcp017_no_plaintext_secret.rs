@@ -2,6 +2,8 @@
 
 use crate::diag::Severity;
 use crate::lint::{Report, Rule, ServiceView};
+pub use crate::secrets::is_credential_key;
+use crate::secrets::secret_shape;
 
 pub static RULE: Rule = Rule {
     code: "MCP017",
@@ -15,11 +17,14 @@ pub static RULE: Rule = Rule {
 
 const DOCS: &str = r#"## What it does
 Reports an environment entry (map or list form) whose key is credential-shaped and whose value is
-a literal, and any entry whose value holds a URL with a password in it
+a literal; any entry whose value is shaped like a credential whatever its key (a GitHub, GitLab,
+Slack, OpenAI-style or npm token, an AWS access key id, a JSON Web Token, a PEM private key, a
+long random string); and any entry whose value holds a URL with a password in it
 (`postgres://app:hunter2@db/app`). The finding never repeats the value.
 
 A key is credential-shaped when one of its words (split at `_`, `-`, `.` and camelCase, any case)
-is `TOKEN`, `SECRET`, `PASSWORD`, `PASSWD`, `PASS`, `CREDENTIAL`, `CREDENTIALS` or `AUTH`, or
+is `TOKEN`, `SECRET`, `PASSWORD`, `PASSWD`, `PASS`, `CREDENTIAL`, `CREDENTIALS`, `AUTH`, `KEY`,
+`PAT`, `COOKIE` or `PEM`, or
 `APIKEY`, `AUTHTOKEN`, `ACCESSTOKEN`, `PRIVATEKEY`, `ACCESSKEY`, `SECRETKEY`, or two neighbouring
 words are `API KEY`, `PRIVATE KEY` or `ACCESS KEY`. A key whose last word says it holds something
 about a credential rather than the credential itself is not: `FILE`, `PATH`, `DIR`, `URL`, `URI`,
@@ -68,73 +73,6 @@ and the image's `_FILE` variable. Then rotate the credential: it has been writte
 "#;
 
 /// Single words that make a key credential-shaped.
-const CREDENTIAL_WORDS: &[&str] = &[
-    "TOKEN",
-    "SECRET",
-    "PASSWORD",
-    "PASSWD",
-    "PASS",
-    "CREDENTIAL",
-    "CREDENTIALS",
-    "AUTH",
-    "APIKEY",
-    "AUTHTOKEN",
-    "ACCESSTOKEN",
-    "PRIVATEKEY",
-    "ACCESSKEY",
-    "SECRETKEY",
-];
-
-/// Neighbouring words that make a key credential-shaped.
-const CREDENTIAL_PAIRS: &[(&str, &str)] = &[("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY")];
-
-/// Last words that describe a credential's setting rather than hold the credential.
-const DESCRIBING_WORDS: &[&str] = &[
-    "FILE", "PATH", "DIR", "URL", "URI", "ENDPOINT", "HOST", "PORT", "TYPE", "MODE", "METHOD",
-    "ENABLED", "DISABLED", "REQUIRED", "PROVIDER", "ISSUER", "AUDIENCE", "SCOPE", "SCOPES", "ID",
-    "NAME", "USER", "USERNAME", "EXPIRY", "TTL", "TIMEOUT", "LIMIT", "LENGTH", "COUNT", "SIZE",
-];
-
-/// `githubApi_KEY-v2` → `GITHUB`, `API`, `KEY`, `V2`.
-fn key_words(key: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut previous_lower = false;
-    for c in key.chars() {
-        if !c.is_ascii_alphanumeric() {
-            words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
-            previous_lower = false;
-            continue;
-        }
-        if c.is_ascii_uppercase() && previous_lower {
-            words.push(std::mem::take(&mut word));
-        }
-        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        word.push(c.to_ascii_uppercase());
-    }
-    words.extend((!word.is_empty()).then_some(word));
-    words
-}
-
-/// Whether an environment key names a credential (`GITHUB_TOKEN`, `apiKey`, `DB_PASS`).
-pub fn is_credential_key(key: &str) -> bool {
-    let words = key_words(key);
-    let Some(last) = words.last() else {
-        return false;
-    };
-    if DESCRIBING_WORDS.contains(&last.as_str()) {
-        return false;
-    }
-    words
-        .iter()
-        .any(|word| CREDENTIAL_WORDS.contains(&word.as_str()))
-        || words.windows(2).any(|pair| {
-            CREDENTIAL_PAIRS
-                .iter()
-                .any(|(first, second)| pair[0] == *first && pair[1] == *second)
-        })
-}
-
 fn is_variable_name(name: &str) -> bool {
     name.chars()
         .next()
@@ -213,6 +151,14 @@ fn check(service: &ServiceView, report: &mut Report) {
                 span,
                 format!(
                     "pass `{key}` at run time: `secrets = {{ {key} = {{ env = \"{key}\" }} }}` in mcp.toml, or `{key}: ${{{key}}}` / a compose secret; then rotate it"
+                ),
+            );
+        } else if let Some(kind) = secret_shape(value) {
+            report.push(
+                format!("`{key}` holds {kind}: the credential is written in the file"),
+                span,
+                format!(
+                    "pass it at run time: `secrets = {{ {key} = {{ env = \"{key}\" }} }}` in mcp.toml, or `{key}: ${{{key}}}` / a compose secret; then rotate it"
                 ),
             );
         } else if has_url_password(value) {
@@ -377,5 +323,23 @@ mod tests {
         let mut service = hardened();
         service.env = env(&[("TOKEN", Some("${TOKEN:-ghp_x}"))]);
         assert_eq!(check(&RULE, &service).len(), 1);
+    }
+
+    #[test]
+    fn a_token_is_found_by_its_shape_whatever_its_key() {
+        for canary in [
+            "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
+            "AKIAIOSFODNN7EXAMPLE",
+            "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp",
+        ] {
+            let mut service = hardened();
+            service.env = env(&[("SETTING", Some(canary)), ("COOKIE", Some("session=x"))]);
+            let findings = check(&RULE, &service);
+            assert_eq!(findings.len(), 2, "{canary}: {findings:?}");
+            assert!(
+                findings.iter().all(|f| !format!("{f:?}").contains(canary)),
+                "the finding repeats the value"
+            );
+        }
     }
 }

@@ -17,7 +17,8 @@
  *
  * FAKE_MCP_MODE: unset/"normal" as above; "hang" reads stdin forever and never
  * answers (and stays alive after EOF); "crash" exits 1 at once; "oom" allocates
- * and touches memory until it is killed.
+ * and touches memory until it is killed; "flood" writes one endless line to
+ * stdout, as a broken or hostile server might.
  *
  * Build: gcc -static -O2 -Wall -Wextra -o fake-mcp-server fake-mcp-server.c
  */
@@ -226,6 +227,17 @@ static void mode_hang(void)
         pause();
 }
 
+static void mode_flood(void)
+{
+    static char chunk[65536];
+    memset(chunk, 'x', sizeof chunk);
+    fprintf(stderr, "fake-mcp-server: mode=flood, writing an endless line\n");
+    for (;;) {
+        if (write(1, chunk, sizeof chunk) < 0)
+            exit(1);
+    }
+}
+
 static void mode_oom(void)
 {
     const size_t chunk = 4u << 20;
@@ -255,6 +267,8 @@ int main(void)
     }
     if (strcmp(mode, "hang") == 0)
         mode_hang();
+    if (strcmp(mode, "flood") == 0)
+        mode_flood();
     if (strcmp(mode, "oom") == 0)
         mode_oom();
     if (strcmp(mode, "normal") != 0)

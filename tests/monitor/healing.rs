@@ -450,3 +450,33 @@ fn wait_stopped(containers: &[String], context: impl Fn() -> String) {
         },
     );
 }
+
+/// A server that writes an endless line fails its probe at the helper's bound (1 MiB a line),
+/// and the monitor, which reads only the helper's short report, stays small.
+#[test]
+fn a_flooding_server_fails_its_probe_at_a_bound() {
+    let _serial = serial();
+    let stack = Stack::new("flood", "", &[Server::floodable("flood")]).up(&["flood"]);
+    let container = stack.container("flood");
+    let monitor = Monitor::start(&stack.name, SHARED_SOCKET, &["--interval", "2s"]);
+    let from = monitor.wait_healthy("flood", Duration::from_secs(20));
+    let touch = docker(&["exec", &container, "touch", "/tmp/flood"]);
+    assert!(touch.status.success(), "{}", text(&touch));
+    let (_, failed) = monitor.wait_event("probe_failed", "flood", from, Duration::from_secs(60));
+    assert!(
+        failed.reason().contains("1 MiB") || failed.reason().contains("4 MiB"),
+        "{:?}",
+        failed.line
+    );
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", monitor.pid()))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(rss > 0 && rss < 64 * 1024, "monitor resident {rss} KiB");
+    crate::support::measure(
+        "monitor resident while a server floods",
+        &format!("{} KiB", rss),
+    );
+}

@@ -426,6 +426,14 @@ impl Server {
         }
     }
 
+    /// A fake server that floods stdout with one endless line once `/tmp/flood` exists.
+    pub(crate) fn floodable(name: &'static str) -> Self {
+        Server {
+            command: r#"["sh", "-c", "test -e /tmp/flood && export FAKE_MCP_MODE=flood; exec fake-mcp-server"]"#,
+            ..Server::fake(name)
+        }
+    }
+
     fn toml(&self) -> String {
         let mut allow = vec![
             r#"{ rule = "MCP016", reason = "a local test image, built by scripts/build-test-images" }"#,

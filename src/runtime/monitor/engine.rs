@@ -454,9 +454,17 @@ impl Engine {
             while let Some(item) = output.next().await {
                 match item {
                     Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
-                        keep_bounded(&mut stdout, &message);
+                        if !keep_bounded(&mut stdout, &message) {
+                            return Err(ProbeError::Failed(format!(
+                                "the health check wrote more than {} KiB: not mcpgen's helper report",
+                                HELPER_OUTPUT_LIMIT >> 10
+                            )));
+                        }
                     }
-                    Ok(LogOutput::StdErr { message }) => keep_bounded(&mut stderr, &message),
+                    Ok(LogOutput::StdErr { message }) => {
+                        // The tail of stderr is kept; more is dropped, never buffered.
+                        keep_bounded(&mut stderr, &message);
+                    }
                     Ok(LogOutput::StdIn { .. }) => {}
                     Err(error) => return Err(ProbeError::Failed(error.to_string())),
                 }
@@ -622,9 +630,12 @@ struct HelperReport {
     era: Option<Era>,
 }
 
-fn keep_bounded(kept: &mut Vec<u8>, bytes: &[u8]) {
+/// Keeps what fits in the limit; whether everything did. The stream is read no further than
+/// the limit by the caller, so a flood costs the monitor nothing but the bytes kept.
+fn keep_bounded(kept: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let room = HELPER_OUTPUT_LIMIT.saturating_sub(kept.len());
     kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    bytes.len() <= room
 }
 
 /// Reads the helper's report: its exit code decides, its JSON line says why.
@@ -755,5 +766,13 @@ mod tests {
         assert!(
             container_from_labels("b".into(), None, &monitor, "mcp", RunState::Running).is_none()
         );
+    }
+
+    #[test]
+    fn a_flood_is_cut_at_the_limit() {
+        let mut kept = Vec::new();
+        assert!(keep_bounded(&mut kept, &[b'x'; 1024]));
+        assert!(!keep_bounded(&mut kept, &vec![b'x'; HELPER_OUTPUT_LIMIT]));
+        assert_eq!(kept.len(), HELPER_OUTPUT_LIMIT);
     }
 }

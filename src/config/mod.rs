@@ -104,7 +104,7 @@ pub fn load(sources: &mut Sources, path: &Path) -> Result<Config, Error> {
             kind,
         });
     }
-    let text = std::fs::read_to_string(path).map_err(io)?;
+    let text = crate::write::read_users_text(path).map_err(io)?;
     let file = sources.add(path, text);
     let text = &sources.get(file).text;
     let source_name = path.file_name().map_or_else(

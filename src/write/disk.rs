@@ -218,6 +218,34 @@ impl Disk for RealDisk {
     }
 }
 
+/// The largest file of the user's mcpgen reads (mcp.toml, a client config, a status file).
+pub const MAX_INPUT: u64 = 64 << 20;
+
+/// Reads a file of the user's: a link they made is followed, but only a regular file is read
+/// (a FIFO or a device is refused without blocking), and no more than `max` bytes.
+pub fn read_input(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc_flags::O_NONBLOCK)
+        .open(path)?;
+    let entry = entry_of(&file.metadata()?);
+    if !matches!(entry, Entry::File { .. }) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is {}, not a file", entry.describe()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("it is larger than {} MiB", max >> 20),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// `<file>.mcpgen-backup` for the first, `<file>.mcpgen-backup.<n>` after it.
 pub fn backup_path(path: &Path, n: u32) -> PathBuf {
     let mut name = path.as_os_str().to_owned();

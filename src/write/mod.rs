@@ -315,8 +315,196 @@ pub fn write_users(path: &Path, contents: &[u8], default: u32) -> Result<(), Err
         .map_err(Error::io("write", path))
 }
 
+/// A file of the user's as text: bounded, a regular file only (see [`disk::read_input`]).
+pub fn read_users_text(path: &Path) -> std::io::Result<String> {
+    let bytes = disk::read_input(path, disk::MAX_INPUT)?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
+}
+
 /// A backup of `path` beside it (`<file>.mcpgen-backup`, then `.1`, …), created exclusively,
 /// never through a link.
 pub fn backup(path: &Path) -> Result<PathBuf, Error> {
     RealDisk.backup(path).map_err(Error::io("back up", path))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The planner on a disk in memory: what it reads, refuses, writes and backs up.
+
+    use std::collections::BTreeMap;
+    use std::io;
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    use super::disk::{Disk, Entry, Links, Mode};
+    use super::*;
+    use crate::render::header::{HeaderStyle, header_text, stamp};
+
+    #[derive(Default)]
+    struct MemDisk {
+        nodes: Mutex<BTreeMap<PathBuf, (Entry, Vec<u8>)>>,
+    }
+
+    impl MemDisk {
+        fn file(&self, path: &str, text: &str) {
+            let entry = Entry::File {
+                len: text.len() as u64,
+                mode: 0o644,
+            };
+            self.put(path, entry, text.as_bytes().to_vec());
+        }
+        fn put(&self, path: &str, entry: Entry, bytes: Vec<u8>) {
+            let mut nodes = self.nodes.lock().unwrap();
+            let mut dir = Path::new(path).parent();
+            while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+                nodes
+                    .entry(d.to_path_buf())
+                    .or_insert((Entry::Dir, Vec::new()));
+                dir = d.parent();
+            }
+            nodes.insert(PathBuf::from(path), (entry, bytes));
+        }
+        fn text(&self, path: &str) -> Option<String> {
+            let nodes = self.nodes.lock().unwrap();
+            nodes
+                .get(Path::new(path))
+                .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        }
+    }
+
+    impl Disk for MemDisk {
+        fn entry(&self, path: &Path) -> io::Result<Entry> {
+            let nodes = self.nodes.lock().unwrap();
+            Ok(nodes.get(path).map_or(Entry::Missing, |(e, _)| e.clone()))
+        }
+        fn read(&self, path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+            let nodes = self.nodes.lock().unwrap();
+            match nodes.get(path) {
+                Some((Entry::File { .. }, bytes)) => {
+                    Ok((bytes.len() as u64 <= max).then(|| bytes.clone()))
+                }
+                _ => Err(io::Error::other("not a regular file")),
+            }
+        }
+        fn list(&self, dir: &Path) -> io::Result<Vec<(String, Entry)>> {
+            let nodes = self.nodes.lock().unwrap();
+            Ok(nodes
+                .iter()
+                .filter(|(p, _)| p.parent() == Some(dir))
+                .map(|(p, (e, _))| {
+                    let name = p.file_name().unwrap_or_default();
+                    (name.to_string_lossy().into_owned(), e.clone())
+                })
+                .collect())
+        }
+        fn replace(&self, path: &Path, contents: &[u8], mode: Mode, _: Links) -> io::Result<()> {
+            let Mode::Exact(mode) = mode else {
+                return Err(io::Error::other("the planner writes exact modes"));
+            };
+            let entry = Entry::File {
+                len: contents.len() as u64,
+                mode,
+            };
+            self.put(&path.to_string_lossy(), entry, contents.to_vec());
+            Ok(())
+        }
+        fn remove(&self, path: &Path) -> io::Result<()> {
+            self.nodes.lock().unwrap().remove(path);
+            Ok(())
+        }
+        fn backup(&self, path: &Path) -> io::Result<PathBuf> {
+            let copy = super::disk::backup_path(path, 0);
+            let text = self.text(&path.to_string_lossy()).unwrap_or_default();
+            self.file(&copy.to_string_lossy(), &text);
+            Ok(copy)
+        }
+    }
+
+    const OWNER: Owner<'static> = Owner {
+        stack: "s",
+        source: "mcp.toml",
+    };
+
+    fn artifact(path: &str, body: &str) -> Artifact {
+        let identity = OWNER.identity(path);
+        Artifact {
+            path: path.to_string(),
+            contents: stamp(&format!(
+                "{}{body}",
+                header_text(&identity, HeaderStyle::Hash)
+            )),
+            executable: false,
+        }
+    }
+
+    #[test]
+    fn a_fresh_directory_is_created_and_a_second_plan_is_empty() {
+        let disk = MemDisk::default();
+        let artifacts = [artifact("a.yml", "a: 1\n"), artifact("shims/b.sh", "b\n")];
+        let out = Path::new("/out");
+        let plan = plan_with(&disk, out, OWNER, &artifacts).unwrap();
+        assert_eq!(plan.len(), 2);
+        assert!(plan.iter().all(|c| c.change == Change::Create));
+        apply_with(&disk, out, &artifacts, &plan, false).unwrap();
+        assert_eq!(disk.text("/out/a.yml"), Some(artifacts[0].contents.clone()));
+        assert!(plan_with(&disk, out, OWNER, &artifacts).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_edit_stops_the_apply_and_force_backs_it_up() {
+        let disk = MemDisk::default();
+        let artifacts = [artifact("a.yml", "a: 1\n")];
+        let out = Path::new("/out");
+        let edited = artifacts[0].contents.replace("a: 1", "a: 2");
+        disk.file("/out/a.yml", &edited);
+        let plan = plan_with(&disk, out, OWNER, &artifacts).unwrap();
+        assert_eq!(plan[0].conflict, Some(Stamp::Edited));
+        assert!(matches!(
+            apply_with(&disk, out, &artifacts, &plan, false),
+            Err(Error::HandEdited { .. })
+        ));
+        assert_eq!(disk.text("/out/a.yml"), Some(edited.clone()));
+        let backups = apply_with(&disk, out, &artifacts, &plan, true).unwrap();
+        assert_eq!(backups, [PathBuf::from("/out/a.yml.mcpgen-backup")]);
+        assert_eq!(disk.text("/out/a.yml.mcpgen-backup"), Some(edited));
+    }
+
+    #[test]
+    fn another_stacks_file_and_the_users_files_are_never_taken_for_ours() {
+        let disk = MemDisk::default();
+        let artifacts = [artifact("a.yml", "a: 1\n")];
+        let out = Path::new("/out");
+        // Another stack's intact file at a path this stack no longer produces.
+        let other = Owner {
+            stack: "t",
+            source: "mcp.toml",
+        };
+        let theirs = stamp(&format!(
+            "{}x\n",
+            header_text(&other.identity("old.yml"), HeaderStyle::Hash)
+        ));
+        disk.file("/out/old.yml", &theirs);
+        disk.file("/out/README.md", "notes\n");
+        disk.file("/out/.gitignore", "*\n");
+        let refused = plan_with(&disk, out, OWNER, &artifacts).unwrap_err();
+        assert!(
+            matches!(&refused, Error::UsersFilesInOutDir { paths, .. } if paths == &["old.yml"]),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_link_or_a_fifo_in_the_output_directory_stops_the_plan_before_any_read() {
+        for entry in [Entry::Link, Entry::Special("a FIFO")] {
+            let disk = MemDisk::default();
+            disk.put("/out/a.yml", entry.clone(), b"SECRET".to_vec());
+            let artifacts = [artifact("a.yml", "a: 1\n")];
+            let refused = plan_with(&disk, Path::new("/out"), OWNER, &artifacts).unwrap_err();
+            assert!(
+                matches!(refused, Error::UnsafeOutput { .. }),
+                "{entry:?}: {refused:?}"
+            );
+        }
+    }
 }

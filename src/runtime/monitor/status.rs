@@ -3,7 +3,6 @@
 //! real — that the loop still turns and the engine still answers — without a network port.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -48,18 +47,12 @@ pub fn millis_since_epoch(time: SystemTime) -> u64 {
 }
 
 /// Replaces the file atomically (temp file in the same directory, then rename), so the check
-/// never reads half a file.
+/// never reads half a file; never through a link planted at its name.
 pub fn write(path: &Path, status: &Status) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    let text = serde_json::to_vec_pretty(status).map_err(std::io::Error::other)?;
-    file.write_all(&text)?;
-    file.write_all(b"\n")?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    use crate::write::disk::{Disk as _, Links, Mode, RealDisk};
+    let mut text = serde_json::to_vec_pretty(status).map_err(std::io::Error::other)?;
+    text.push(b'\n');
+    RealDisk.replace(path, &text, Mode::Exact(0o644), Links::Refuse)
 }
 
 /// Why `--check-status` fails.
@@ -81,7 +74,9 @@ pub fn check(path: &Path, now: SystemTime) -> Result<Status, Unhealthy> {
         path: path.display().to_string(),
         error,
     };
-    let text = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    // A status file is a few hundred bytes; a bigger one is not the monitor's.
+    let text =
+        crate::write::disk::read_input(path, 1 << 20).map_err(|e| unreadable(e.to_string()))?;
     let status: Status = serde_json::from_slice(&text).map_err(|e| unreadable(e.to_string()))?;
     let now_ms = millis_since_epoch(now);
     let age_ms = now_ms.saturating_sub(status.time_ms);

@@ -1,6 +1,7 @@
 //! The lint pass: rules over [`ServiceView`]s, suppression by `allow` entries with reasons.
 
 pub mod from_model;
+pub mod host_path;
 pub mod output;
 pub mod rules;
 pub mod security_opt;

@@ -43,14 +43,18 @@ impl Project {
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Output {
-        Command::cargo_bin("mcpgen")
-            .expect("binary built")
+        self.command(args).output().expect("mcpgen runs")
+    }
+
+    /// The command [`Self::run`] runs, for a test to add to its environment.
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::cargo_bin("mcpgen").expect("binary built");
+        command
             .current_dir(self.path())
             .env("NO_COLOR", "1")
             .env_remove("MCPGEN_CONFIG")
-            .args(args)
-            .output()
-            .expect("mcpgen runs")
+            .args(args);
+        command
     }
 
     pub(crate) fn read(&self, relative: &str) -> String {

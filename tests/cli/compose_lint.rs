@@ -148,6 +148,48 @@ fn no_argument_lints_mcp_toml_and_the_compose_files_beside_it_with_their_overrid
     );
 }
 
+/// pre-commit passes only the files that changed: an override given alone is linted merged
+/// onto its base, as Compose runs it, never judged as a partial service.
+#[test]
+fn an_override_given_alone_is_linted_merged_onto_its_base() {
+    let project = Project::fixture("minimal");
+    let dir = fixtures().join("override-alone");
+    copy_into(&project, &dir, &["compose.yml", "compose.override.yml"]);
+    let (status, document) = lint_json(&project, &["compose.override.yml"]);
+    assert_eq!(verdict(&document), (vec![], vec![]));
+    assert_eq!(status, 0);
+
+    // Base and override both changed: one project, linted once.
+    let (_, both) = lint_json(&project, &["compose.yml", "compose.override.yml"]);
+    assert_eq!(both, document);
+
+    std::fs::copy(
+        dir.join("weakening.override.yml"),
+        project.path().join("compose.override.yml"),
+    )
+    .expect("copy");
+    let (status, document) = lint_json(&project, &["compose.override.yml"]);
+    assert_eq!(status, 1);
+    assert_eq!(verdict(&document).0, ["MCP002 app compose.override.yml:4"]);
+}
+
+/// A file the project's `COMPOSE_FILE` names is linted with the others it names, in order.
+#[test]
+fn a_file_compose_file_names_is_linted_with_the_others() {
+    let project = Project::fixture("minimal");
+    let dir = fixtures().join("agreement/compose-file-variable");
+    copy_into(&project, &dir, &[".env", "base.yml", "hardening.yml"]);
+    let (_, alone) = lint_json(&project, &["hardening.yml"]);
+    let (_, base) = lint_json(&project, &["base.yml"]);
+    let (_, named) = lint_json(&project, &["-f", "base.yml", "-f", "hardening.yml"]);
+    assert_eq!(alone, named);
+    assert_eq!(base, named);
+    assert!(
+        !verdict(&named).0.iter().any(|f| f.starts_with("MCP001")),
+        "{named:#?}"
+    );
+}
+
 #[test]
 fn merged_files_and_reset_point_at_the_override() {
     let project = Project::fixture("minimal");

@@ -307,9 +307,10 @@ fn lint_targets(
                     &process_env,
                 )?;
                 let env = |name: &str| process_env(name).or_else(|| variables.get(name).cloned());
-                let project = crate::compose::load(ui.sources_mut(), files, &env)?;
-                ui.diagnostics(&project.notes);
+                let mut project = crate::compose::load(ui.sources_mut(), files, &env)?;
                 let mut findings = crate::lint::run(&project.services);
+                findings.append(&mut project.notes);
+                crate::lint::sort(&mut findings);
                 settings.retain(&mut findings);
                 if want_fixes {
                     let fixes = crate::fix::wanted(&findings);
@@ -382,7 +383,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
             linted = lint_targets(&targets, &args.env_files, &settings, ui, false)?;
         }
     }
-    emit(args.format, ui, &linted.findings);
+    emit(args.format, ui, &linted.findings)?;
     Ok(if settings.fails(&linted.findings) {
         EXIT_FINDINGS
     } else {
@@ -390,7 +391,9 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     })
 }
 
-fn emit(format: Format, ui: &Ui, findings: &[Finding]) {
+/// Writes the report. A machine format that cannot be written whole (stdout closed, disk
+/// full) is an error: a CI step must not read half a document as a verdict.
+fn emit(format: Format, ui: &Ui, findings: &[Finding]) -> Result<(), Error> {
     let document = match format {
         Format::Human => {
             report_findings(ui, findings);
@@ -399,12 +402,16 @@ fn emit(format: Format, ui: &Ui, findings: &[Finding]) {
                 "{active} finding(s), {} suppressed by an allow",
                 findings.len() - active
             ));
-            return;
+            return Ok(());
         }
         Format::Json => output::json::render(ui.sources(), findings),
         Format::Sarif => output::sarif::render(ui.sources(), findings),
         Format::Github => output::github::render(ui.sources(), findings),
     };
     // Machine formats carry no colour: written as they are, without anstream's scan for escapes.
-    let _ = std::io::stdout().lock().write_all(document.as_bytes());
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(document.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(Error::io("write the report to", "standard output"))
 }

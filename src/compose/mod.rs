@@ -42,8 +42,7 @@ pub use error::ComposeError;
 use loader::Loader;
 use tree::{Node, Tag, Value};
 
-use crate::diag::Diagnostic;
-use crate::lint::ServiceView;
+use crate::lint::{Finding, ServiceView};
 use crate::source::Sources;
 
 /// The services of a compose project, ready for [`crate::lint::run`].
@@ -51,10 +50,10 @@ use crate::source::Sources;
 pub struct ComposeProject {
     /// One view per service, in the order of the merged project.
     pub services: Vec<ServiceView>,
-    /// Warnings and notes about the files rather than the services' hardening: an obsolete
+    /// Findings about the files rather than the services' hardening (MCP101 on): an obsolete
     /// `version`, duplicate container names, an unset required variable, an inline allow that
-    /// applies to no service. Codes start with `compose/`.
-    pub notes: Vec<Diagnostic>,
+    /// applies to no service. They join the rules' findings in every output format.
+    pub notes: Vec<Finding>,
 }
 
 /// The variables a project is interpolated with besides the process environment (`process`):

@@ -245,10 +245,10 @@ fn interpolation_with_defaults_and_without() {
     let required: Vec<_> = project
         .notes
         .iter()
-        .filter(|note| note.code.as_deref() == Some("compose/required-variable"))
+        .filter(|note| note.rule.code == "MCP104")
         .collect();
     assert_eq!(required.len(), 1);
-    assert_eq!(at(&sources, required[0].primary_span()), "compose.yml:9:14");
+    assert_eq!(at(&sources, required[0].span.as_ref()), "compose.yml:9:14");
 
     let env = |name: &str| match name {
         "RO" => Some("false".to_string()),
@@ -552,23 +552,28 @@ fn networks_health_logging_namespaces_and_structure_notes() {
     let codes: Vec<_> = project
         .notes
         .iter()
-        .filter_map(|n| n.code.as_deref())
+        .map(|n| (n.rule.code, n.service.as_str()))
         .collect();
+    // `variant-dev` and `variant-prod` share a name in profiles never up together.
     assert_eq!(
         codes,
         [
-            "compose/obsolete-version",
-            "compose/duplicate-container-name",
-            "compose/build-and-image"
+            ("MCP101", ""),
+            ("MCP102", "disabled"),
+            ("MCP103", "none-test")
         ]
     );
     assert_eq!(
-        at(&sources, project.notes[0].primary_span()),
+        at(&sources, project.notes[0].span.as_ref()),
         "compose.yml:1:1"
     );
     assert_eq!(
-        at(&sources, project.notes[1].primary_span()),
+        at(&sources, project.notes[1].span.as_ref()),
         "compose.yml:27:21"
+    );
+    assert_eq!(
+        at(&sources, Some(&project.notes[1].related[0].0)),
+        "compose.yml:8:21"
     );
 }
 

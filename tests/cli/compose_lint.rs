@@ -48,7 +48,7 @@ fn every_rule_fires_on_its_bad_fixture_alone_and_is_silent_on_its_ok_fixture() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     rules.sort();
-    assert_eq!(rules.len(), 25, "a fixture directory per rule: {rules:?}");
+    assert_eq!(rules.len(), 30, "a fixture directory per rule: {rules:?}");
     for rule in rules {
         let dir = root.join(&rule);
         let project = Project::fixture("minimal");
@@ -346,4 +346,126 @@ fn a_malformed_env_file_is_an_error_at_its_line() {
     // Named with --env-file instead, a missing one is refused too (Compose refuses it).
     let output = project.run(&["lint", "--env-file", "missing.env", "compose.yml"]);
     assert_eq!(code(&output), 2, "{}", stderr(&output));
+}
+
+/// The compose reader's findings (MCP101 on) are findings like any other: in JSON (valid
+/// against the schema, with no service where they are about a file), SARIF and GitHub output,
+/// and known to `rules` and `explain`.
+#[test]
+fn compose_notes_are_findings_in_every_format() {
+    let project = Project::fixture("minimal");
+    copy_into(
+        &project,
+        &fixtures().join("compose-notes"),
+        &["compose.yml"],
+    );
+    let codes = ["MCP101", "MCP102", "MCP103", "MCP104", "MCP105"];
+
+    // `--select` cannot turn the core rules off: they are left out below.
+    let ours = |line: &str| codes.iter().any(|rule| line.contains(rule));
+    let (_, document) = lint_json(&project, &["compose.yml", "--select", &codes.join(",")]);
+    crate::support::assert_lint_output_schema(&document);
+    let found: Vec<String> = document["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} line {}",
+                f["rule"], f["service"], f["location"]["line"]
+            )
+        })
+        .filter(|line| ours(line))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "\"MCP101\" null line 2",
+            "\"MCP105\" null line 3",
+            "\"MCP103\" \"app\" line 6",
+            "\"MCP104\" null line 10",
+            "\"MCP102\" \"worker\" line 13",
+        ]
+    );
+
+    let sarif = project.run(&["lint", "compose.yml", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&stdout(&sarif)).expect("SARIF");
+    let run = &sarif["runs"][0];
+    for rule in codes {
+        let result = run["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["ruleId"] == rule)
+            .unwrap_or_else(|| panic!("{rule} not in SARIF"));
+        let index = result["ruleIndex"].as_u64().expect("index") as usize;
+        assert_eq!(run["tool"]["driver"]["rules"][index]["id"], rule);
+    }
+
+    let github = project.run(&[
+        "lint",
+        "compose.yml",
+        "--format",
+        "github",
+        "--select",
+        &codes.join(","),
+    ]);
+    let github: Vec<String> = stdout(&github)
+        .lines()
+        .filter(|l| ours(l))
+        .map(str::to_string)
+        .collect();
+    insta::assert_snapshot!(github.join("\n"));
+
+    for rule in codes {
+        let explain = project.run(&["explain", rule]);
+        assert_eq!(code(&explain), 0, "{rule}");
+        assert!(
+            stdout(&explain).starts_with(&format!("# {rule} ")),
+            "{rule}"
+        );
+    }
+    let rules = stdout(&project.run(&["rules"]));
+    assert!(codes.iter().all(|rule| rules.contains(rule)), "{rules}");
+}
+
+/// A machine report that cannot be written whole is a failure, not a verdict.
+#[test]
+fn a_report_that_cannot_be_written_exits_2() {
+    let project = Project::fixture("minimal");
+    copy_into(&project, &fixtures().join("lint/MCP012"), &["bad.yml"]);
+    for format in ["json", "sarif", "github"] {
+        // The disk is full.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let output = project
+            .command(&["lint", "bad.yml", "--format", format])
+            .stdout(full)
+            .output()
+            .expect("runs");
+        assert_eq!(code(&output), 2, "{format}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("could not write the report"),
+            "{format}: {}",
+            stderr(&output)
+        );
+
+        // Nobody reads: the pipe's reader is gone before mcpgen writes.
+        let mut child = project
+            .command(&["lint", "bad.yml", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("waits");
+        assert_eq!(code(&output), 2, "{format}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("Broken pipe"),
+            "{format}: {}",
+            stderr(&output)
+        );
+    }
 }

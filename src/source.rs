@@ -89,6 +89,11 @@ impl Sources {
         &self.files[id.0]
     }
 
+    /// Every file, in the order read: the n-th has the `FileId` whose index is n.
+    pub fn files(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter()
+    }
+
     pub fn line_col(&self, span: &Span) -> LineCol {
         let file = self.get(span.file);
         let text = &file.text;

@@ -30,7 +30,16 @@ struct Kept {
 
 impl Kept {
     fn start(env: &[(&str, &str)]) -> Kept {
+        Kept::start_with(env, &[])
+    }
+
+    /// Starts the keeper with `files` already in the server's state dir (the server process
+    /// starts at once, before the test could write them).
+    fn start_with(env: &[(&str, &str)], files: &[(&str, &str)]) -> Kept {
         let dir = tempfile::tempdir().expect("state dir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("state file");
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_mcpgen-keeper"))
             .args(["--server", "kept", "--", "bash"])
             .arg(repo().join("tests/support/keeper-server"))
@@ -218,8 +227,7 @@ fn another_protocol_version_after_the_restart_ends_the_session() {
 
 #[test]
 fn before_the_handshake_the_keeper_is_transparent() {
-    let mut kept = Kept::start(&[]);
-    std::fs::write(kept.state("fail"), "").expect("fail flag");
+    let mut kept = Kept::start_with(&[], &[("fail", "")]);
     kept.send(INIT);
     let (rest, code) = kept.finished(Duration::from_secs(5));
     assert!(rest.is_empty(), "{rest:?}");

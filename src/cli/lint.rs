@@ -32,8 +32,9 @@ enum FailOn {
 
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// mcp.toml or compose files, each linted on its own [default: the mcp.toml found and the
-    /// compose files beside it, each merged with its override file as Compose does]
+    /// mcp.toml or compose files, each linted in the project Compose would run it in (an
+    /// override file merged onto its base, a file `COMPOSE_FILE` names with the others)
+    /// [default: the mcp.toml found and the compose project beside it]
     files: Vec<PathBuf>,
     /// Compose files merged in order into one project, as `docker compose -f a.yml -f b.yml`
     #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -110,31 +111,87 @@ impl Args {
 }
 
 /// One unit of linting: an mcp.toml, or compose files merged into one project.
+#[derive(PartialEq)]
 enum Target {
     Toml(PathBuf),
     Compose(Vec<PathBuf>),
 }
 
-/// The file names Compose looks for, each with the override it merges on top.
-const COMPOSE_FILES: &[(&str, &str)] = &[
-    ("compose.yaml", "compose.override.yaml"),
-    ("compose.yml", "compose.override.yml"),
-    ("docker-compose.yaml", "docker-compose.override.yaml"),
-    ("docker-compose.yml", "docker-compose.override.yml"),
+/// The file names Compose looks for, in its order of preference: it runs the first it finds.
+const COMPOSE_FILES: &[&str] = &[
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
 ];
 
+/// The override files Compose merges onto that one, in its order: it takes the first it finds,
+/// whatever the base file is called.
+const OVERRIDE_FILES: &[&str] = &[
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+];
+
+/// The project `docker compose` runs in `dir` with no `-f`: the first base file found and the
+/// first override file found. `None` without a base file.
+fn default_project(dir: &Path) -> Option<Vec<PathBuf>> {
+    let first = |names: &[&str]| {
+        names
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|path| path.is_file())
+    };
+    let mut files = vec![first(COMPOSE_FILES)?];
+    files.extend(first(OVERRIDE_FILES));
+    Some(files)
+}
+
+/// What Compose would run in `dir`, then every other base file there on its own, as
+/// `docker compose -f` runs it: none may go unlinted.
 fn default_compose_files(dir: &Path) -> Vec<Target> {
-    COMPOSE_FILES
+    let Some(project) = default_project(dir) else {
+        return Vec::new();
+    };
+    let others: Vec<Target> = COMPOSE_FILES
         .iter()
-        .filter(|(base, _)| dir.join(base).is_file())
-        .map(|(base, over)| {
-            let mut files = vec![dir.join(base)];
-            if dir.join(over).is_file() {
-                files.push(dir.join(over));
-            }
-            Target::Compose(files)
-        })
+        .map(|name| dir.join(name))
+        .filter(|path| path.is_file() && *path != project[0])
+        .map(|base| Target::Compose(vec![base]))
+        .collect();
+    std::iter::once(Target::Compose(project))
+        .chain(others)
         .collect()
+}
+
+/// The project a compose file given on its own belongs to, as Compose would run it: the
+/// files `COMPOSE_FILE` names in its directory, or its default base and override files. A
+/// changed override file is linted merged onto its base (pre-commit passes only what changed),
+/// and so is a base with an override beside it. Any other file stands alone.
+fn project_of(file: &Path, env_files: &[PathBuf], ui: &mut Ui) -> Result<Vec<PathBuf>, Error> {
+    // Empty for a bare file name: the project's files are then named as bare as it was.
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let same = |a: &Path, b: &Path| {
+        a == b || std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok()
+    };
+    let named = match compose_file_variable(&dir, env_files, ui)? {
+        Some(Target::Compose(files)) => Some(files),
+        _ => default_project(&dir),
+    };
+    if let Some(files) = named.filter(|files| files.iter().any(|f| same(f, file))) {
+        return Ok(files);
+    }
+    let is_override = file
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| OVERRIDE_FILES.contains(&name));
+    if is_override {
+        if let Some(base) = default_project(&dir).map(|files| files[0].clone()) {
+            return Ok(vec![base, file.to_path_buf()]);
+        }
+    }
+    Ok(vec![file.to_path_buf()])
 }
 
 /// The process environment, as interpolation reads it.
@@ -169,17 +226,18 @@ fn compose_file_variable(
 
 impl Args {
     fn targets(&self, cli: &Cli, ui: &mut Ui) -> Result<Vec<Target>, Error> {
-        let mut targets: Vec<Target> = self
-            .files
-            .iter()
-            .map(|path| {
-                if path.extension().is_some_and(|e| e == "toml") {
-                    Target::Toml(path.clone())
-                } else {
-                    Target::Compose(vec![path.clone()])
-                }
-            })
-            .collect();
+        let mut targets: Vec<Target> = Vec::new();
+        for path in &self.files {
+            let target = if path.extension().is_some_and(|e| e == "toml") {
+                Target::Toml(path.clone())
+            } else {
+                Target::Compose(project_of(path, &self.env_files, ui)?)
+            };
+            // A base and its override both changed: one project, linted once.
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
+        }
         if !self.merged.is_empty() {
             targets.push(Target::Compose(self.merged.clone()));
         }
@@ -249,9 +307,10 @@ fn lint_targets(
                     &process_env,
                 )?;
                 let env = |name: &str| process_env(name).or_else(|| variables.get(name).cloned());
-                let project = crate::compose::load(ui.sources_mut(), files, &env)?;
-                ui.diagnostics(&project.notes);
+                let mut project = crate::compose::load(ui.sources_mut(), files, &env)?;
                 let mut findings = crate::lint::run(&project.services);
+                findings.append(&mut project.notes);
+                crate::lint::sort(&mut findings);
                 settings.retain(&mut findings);
                 if want_fixes {
                     let fixes = crate::fix::wanted(&findings);
@@ -325,7 +384,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
             linted = lint_targets(&targets, &args.env_files, &settings, ui, false)?;
         }
     }
-    emit(args.format, ui, &linted.findings);
+    emit(args.format, ui, &linted.findings)?;
     Ok(if settings.fails(&linted.findings) {
         EXIT_FINDINGS
     } else {
@@ -333,7 +392,9 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     })
 }
 
-fn emit(format: Format, ui: &Ui, findings: &[Finding]) {
+/// Writes the report. A machine format that cannot be written whole (stdout closed, disk
+/// full) is an error: a CI step must not read half a document as a verdict.
+fn emit(format: Format, ui: &Ui, findings: &[Finding]) -> Result<(), Error> {
     let document = match format {
         Format::Human => {
             report_findings(ui, findings);
@@ -342,12 +403,16 @@ fn emit(format: Format, ui: &Ui, findings: &[Finding]) {
                 "{active} finding(s), {} suppressed by an allow",
                 findings.len() - active
             ));
-            return;
+            return Ok(());
         }
         Format::Json => output::json::render(ui.sources(), findings),
         Format::Sarif => output::sarif::render(ui.sources(), findings),
         Format::Github => output::github::render(ui.sources(), findings),
     };
     // Machine formats carry no colour: written as they are, without anstream's scan for escapes.
-    let _ = std::io::stdout().lock().write_all(document.as_bytes());
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(document.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(Error::io("write the report to", "standard output"))
 }

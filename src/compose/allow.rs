@@ -28,7 +28,8 @@ use std::ops::Range;
 
 use super::error::ComposeError;
 use super::tree::{Map, Node};
-use crate::diag::{Diagnostic, Severity};
+use crate::lint::Finding;
+use crate::lint::rules::mcp105_allow_unattached::RULE as ALLOW_UNATTACHED;
 use crate::lint::view::AllowView;
 use crate::source::{FileId, Span};
 
@@ -131,7 +132,7 @@ pub(crate) fn attach_inline(
     file: FileId,
     documents: &mut [Option<Node>],
     literal_ranges: &[Range<usize>],
-) -> Result<Vec<Diagnostic>, ComposeError> {
+) -> Result<Vec<Finding>, ComposeError> {
     let comments = comments(text, literal_ranges);
     if comments.is_empty() {
         return Ok(Vec::new());
@@ -172,15 +173,13 @@ pub(crate) fn attach_inline(
         let allow = parse_comment(&text[comment.range.clone()], &span)?;
         let target = target(text, &lines, &services, &by_key, comment.range.start);
         let Some(index) = target else {
-            warnings.push(
-                Diagnostic::new(
-                    Severity::Warning,
-                    "this `# mcpgen: allow` comment applies to no service",
-                )
-                .with_code("compose/allow-unattached")
-                .with_primary(span, "not inside or right above a service")
-                .with_help("put the comment inside the service, or on the line above its key"),
-            );
+            warnings.push(Finding::raised(
+                &ALLOW_UNATTACHED,
+                "",
+                "this `# mcpgen: allow` comment is not inside or right above a service: it applies to none",
+                span,
+                "put the comment inside the service, or on the line above its key",
+            ));
             continue;
         };
         let service = &services[index];
@@ -193,14 +192,13 @@ pub(crate) fn attach_inline(
             .and_then(|entry| entry.value.as_map_mut());
         match map {
             Some(map) => map.allows.extend(allow),
-            None => warnings.push(
-                Diagnostic::new(
-                    Severity::Warning,
-                    "this `# mcpgen: allow` comment is on a service that is not a mapping",
-                )
-                .with_code("compose/allow-unattached")
-                .with_primary(span, "ignored"),
-            ),
+            None => warnings.push(Finding::raised(
+                &ALLOW_UNATTACHED,
+                "",
+                "this `# mcpgen: allow` comment is on a service that is not a mapping: it is ignored",
+                span,
+                "put the comment inside a service's mapping",
+            )),
         }
     }
     Ok(warnings)

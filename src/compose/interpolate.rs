@@ -12,7 +12,8 @@
 
 use super::error::ComposeError;
 use super::tree::{Node, Style, Value};
-use crate::diag::{Diagnostic, Severity};
+use crate::lint::Finding;
+use crate::lint::rules::mcp104_required_variable::RULE as REQUIRED_VARIABLE;
 use crate::source::Span;
 
 /// The environment: a lookup function, so tests are hermetic.
@@ -27,7 +28,7 @@ pub(crate) fn apply(
     key: &str,
     env: Env<'_>,
     source: &str,
-    notes: &mut Vec<Diagnostic>,
+    notes: &mut Vec<Finding>,
     refused: &mut Vec<ComposeError>,
 ) {
     match &mut node.value {
@@ -45,15 +46,16 @@ pub(crate) fn apply(
             for usage in &substituted.uses {
                 if let How::Required(message) = &usage.how {
                     notes.push(
-                        Diagnostic::new(
-                            Severity::Warning,
+                        Finding::raised(
+                            &REQUIRED_VARIABLE,
+                            "",
                             format!(
-                                "`{}` is not set here; Compose refuses to start without it",
+                                "`{}` is not set here; Compose refuses to start without it ({message})",
                                 usage.var
                             ),
+                            node.span.clone(),
+                            format!("set `{}` where the project runs (environment, `.env` or `--env-file`), or give it a default", usage.var),
                         )
-                        .with_code("compose/required-variable")
-                        .with_primary(node.span.clone(), message.as_str())
                         .with_note("mcpgen judges the value as empty"),
                     );
                 }

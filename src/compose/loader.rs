@@ -15,7 +15,8 @@ use super::interpolate::{self, Env};
 use super::merge;
 use super::tree::Node;
 use super::yaml;
-use crate::diag::{Diagnostic, Severity};
+use crate::lint::Finding;
+use crate::lint::rules::mcp101_obsolete_version::RULE as OBSOLETE_VERSION;
 use crate::source::{FileId, Sources, Span};
 
 /// The largest compose file mcpgen reads; anything bigger is refused before it is read whole.
@@ -24,7 +25,7 @@ pub(crate) const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
 pub(crate) struct Loader<'a> {
     pub(crate) sources: &'a mut Sources,
     pub(crate) env: Env<'a>,
-    pub(crate) notes: Vec<Diagnostic>,
+    pub(crate) notes: Vec<Finding>,
     /// Interpolations Compose would refuse, gathered over every file before giving up, so one
     /// run reports them all.
     pub(crate) refused: Vec<ComposeError>,
@@ -122,15 +123,13 @@ impl<'a> Loader<'a> {
                 ));
             };
             if let Some(version) = root.entry("version") {
-                self.notes.push(
-                    Diagnostic::new(
-                        Severity::Warning,
-                        "the top-level `version` is obsolete; Compose ignores it",
-                    )
-                    .with_code("compose/obsolete-version")
-                    .with_primary(version.key_span.clone(), "ignored")
-                    .with_help("remove `version`: every Compose file follows the one Compose Specification"),
-                );
+                self.notes.push(Finding::raised(
+                    &OBSOLETE_VERSION,
+                    "",
+                    "the top-level `version` is obsolete; Compose ignores it",
+                    version.key_span.clone(),
+                    "remove `version`: every Compose file follows the one Compose Specification",
+                ));
             }
             if interpolates {
                 interpolate::apply(

@@ -42,8 +42,7 @@ pub use error::ComposeError;
 use loader::Loader;
 use tree::{Node, Tag, Value};
 
-use crate::diag::Diagnostic;
-use crate::lint::ServiceView;
+use crate::lint::{Finding, ServiceView};
 use crate::source::Sources;
 
 /// The services of a compose project, ready for [`crate::lint::run`].
@@ -51,10 +50,10 @@ use crate::source::Sources;
 pub struct ComposeProject {
     /// One view per service, in the order of the merged project.
     pub services: Vec<ServiceView>,
-    /// Warnings and notes about the files rather than the services' hardening: an obsolete
+    /// Findings about the files rather than the services' hardening (MCP101 on): an obsolete
     /// `version`, duplicate container names, an unset required variable, an inline allow that
-    /// applies to no service. Codes start with `compose/`.
-    pub notes: Vec<Diagnostic>,
+    /// applies to no service. They join the rules' findings in every output format.
+    pub notes: Vec<Finding>,
 }
 
 /// The variables a project is interpolated with besides the process environment (`process`):
@@ -83,13 +82,45 @@ pub fn load(
 ) -> Result<ComposeProject, ComposeError> {
     let mut loader = Loader::new(sources, env);
     match loader.project(files, None) {
-        Ok(project) => finish(loader, project),
+        Ok(project) => finish(loader, project, files),
         Err(error) => Err(ComposeError::with_earlier(loader.refused, error)),
     }
 }
 
+/// Per file read, the directory its relative paths are relative to: the project directory
+/// (the first file's) for the files given, a file's own directory for one it includes or
+/// extends. Absolute, as compose-go makes it, but with symbolic links left alone.
+fn base_directories(sources: &Sources, files: &[PathBuf]) -> Vec<Option<PathBuf>> {
+    let absolute_parent = |path: &std::path::Path| {
+        let dir = loader::parent(path);
+        // A bare file name's parent is empty, which `absolute` refuses: it is the current one.
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        std::path::absolute(dir).ok()
+    };
+    let project_dir = files.first().and_then(|first| absolute_parent(first));
+    sources
+        .files()
+        .map(|file| {
+            let path = &file.path;
+            if files.contains(path) {
+                project_dir.clone()
+            } else {
+                absolute_parent(path)
+            }
+        })
+        .collect()
+}
+
 /// The views of a merged project, and the notes gathered on the way.
-fn finish(loader: Loader<'_>, project: Option<Node>) -> Result<ComposeProject, ComposeError> {
+fn finish(
+    loader: Loader<'_>,
+    project: Option<Node>,
+    files: &[PathBuf],
+) -> Result<ComposeProject, ComposeError> {
     if !loader.refused.is_empty() {
         return Err(ComposeError::Several(loader.refused));
     }
@@ -112,10 +143,17 @@ fn finish(loader: Loader<'_>, project: Option<Node>) -> Result<ComposeProject, C
         }) if tag != Tag::Reset => map.entries,
         _ => Vec::new(),
     };
-    let networks = root
-        .as_map()
-        .and_then(|root| root.get("networks"))
-        .and_then(Node::as_map);
+    let top = |key: &str| {
+        root.as_map()
+            .and_then(|root| root.get(key))
+            .and_then(Node::as_map)
+    };
+    let context = view::Project {
+        networks: top("networks"),
+        volumes: top("volumes"),
+        bases: base_directories(loader.sources, files),
+        home: (loader.env)("HOME"),
+    };
     let mut checks = checks::Checks::default();
     let mut views = Vec::with_capacity(entries.len());
     // Each service's tree is dropped as soon as its view is built, so the two never both
@@ -126,7 +164,7 @@ fn finish(loader: Loader<'_>, project: Option<Node>) -> Result<ComposeProject, C
             &entry.key,
             &entry.key_span,
             &entry.value,
-            networks,
+            &context,
         )?);
     }
     notes.extend(checks.notes);

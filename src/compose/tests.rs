@@ -245,10 +245,10 @@ fn interpolation_with_defaults_and_without() {
     let required: Vec<_> = project
         .notes
         .iter()
-        .filter(|note| note.code.as_deref() == Some("compose/required-variable"))
+        .filter(|note| note.rule.code == "MCP104")
         .collect();
     assert_eq!(required.len(), 1);
-    assert_eq!(at(&sources, required[0].primary_span()), "compose.yml:9:14");
+    assert_eq!(at(&sources, required[0].span.as_ref()), "compose.yml:9:14");
 
     let env = |name: &str| match name {
         "RO" => Some("false".to_string()),
@@ -552,23 +552,28 @@ fn networks_health_logging_namespaces_and_structure_notes() {
     let codes: Vec<_> = project
         .notes
         .iter()
-        .filter_map(|n| n.code.as_deref())
+        .map(|n| (n.rule.code, n.service.as_str()))
         .collect();
+    // `variant-dev` and `variant-prod` share a name in profiles never up together.
     assert_eq!(
         codes,
         [
-            "compose/obsolete-version",
-            "compose/duplicate-container-name",
-            "compose/build-and-image"
+            ("MCP101", ""),
+            ("MCP102", "disabled"),
+            ("MCP103", "none-test")
         ]
     );
     assert_eq!(
-        at(&sources, project.notes[0].primary_span()),
+        at(&sources, project.notes[0].span.as_ref()),
         "compose.yml:1:1"
     );
     assert_eq!(
-        at(&sources, project.notes[1].primary_span()),
+        at(&sources, project.notes[1].span.as_ref()),
         "compose.yml:27:21"
+    );
+    assert_eq!(
+        at(&sources, Some(&project.notes[1].related[0].0)),
+        "compose.yml:8:21"
     );
 }
 
@@ -683,7 +688,7 @@ fn a_large_project_loads() {
     loader
         .layers(read, Path::new("large.yml"), &mut project)
         .unwrap();
-    let project = finish(loader, project).unwrap();
+    let project = finish(loader, project, &[PathBuf::from("large.yml")]).unwrap();
     assert_eq!(project.services.len(), 1000);
     let findings = crate::lint::run(&project.services);
     let codes: std::collections::BTreeSet<&str> = crate::lint::active(&findings)
@@ -725,7 +730,8 @@ mod never_panics {
             .layers(read, Path::new("/nonexistent/fuzz.yml"), &mut project)
             .is_ok()
         {
-            let _ = finish(loader, project).map(|p| crate::lint::run(&p.services));
+            let _ = finish(loader, project, &[PathBuf::from("/nonexistent/fuzz.yml")])
+                .map(|p| crate::lint::run(&p.services));
         }
     }
 
@@ -761,4 +767,70 @@ mod never_panics {
             try_load(&parts.concat());
         }
     }
+}
+
+/// Bind sources land where Compose puts them: relative to the project directory, to an
+/// included or extended file's own directory, `~` at the home; a named volume that the local
+/// driver binds is a bind of its device.
+#[test]
+fn host_paths_are_resolved_where_compose_resolves_them() {
+    let home = |name: &str| (name == "HOME").then(|| "/home/alice".to_string());
+    let (_, result) = load_with(&["host-paths/project/compose.yml"], &home);
+    let project = result.unwrap_or_else(|error| panic!("{error}"));
+    let root = fixture("host-paths");
+    let root = root.to_string_lossy();
+    let landings = |name: &str| -> Vec<(String, bool)> {
+        service(&project, name)
+            .mounts
+            .iter()
+            .map(|mount| {
+                let path = mount.lands().path;
+                let path = path
+                    .strip_prefix(root.as_ref())
+                    .map_or(path.clone(), |rest| format!("<fixture>{rest}"));
+                (path, mount.kind == MountKind::Bind)
+            })
+            .collect()
+    };
+    let s = |path: &str| (path.to_string(), true);
+    assert_eq!(
+        landings("own"),
+        [
+            s("<fixture>/project/data"),
+            s("<fixture>"),
+            s("/home"),
+            s("/etc"),
+            s("/etc/ssh"),
+            // A plain named volume has no host path.
+            ("plain".to_string(), false),
+        ]
+    );
+    assert_eq!(
+        landings("included"),
+        [s("<fixture>/lib/conf"), s("<fixture>")]
+    );
+    assert_eq!(
+        landings("extended"),
+        [s("<fixture>/lib/deep/data"), s("<fixture>")]
+    );
+    let own = service(&project, "own");
+    assert!(own.mounts[0].lands().in_project);
+    assert!(!own.mounts[1].lands().in_project);
+    assert_eq!(own.mounts[4].volume.as_deref(), Some("etc-bind"));
+    assert_eq!(own.mounts[4].source.as_deref(), Some("/etc/../etc/ssh"));
+
+    let findings = crate::lint::run(&project.services);
+    let mut found: Vec<String> = crate::lint::active(&findings)
+        .filter(|f| f.rule.code == "MCP012")
+        .map(|f| f.message.replace(root.as_ref(), "<fixture>"))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "bind-mounts `~/../../etc` (`/etc` once resolved) from the host, which exposes the host's configuration, users and password hashes",
+            "bind-mounts `~/..` (`/home` once resolved) from the host, which exposes a whole home directory: SSH keys, cloud credentials, shell history",
+            "bind-mounts the volume `etc-bind` (a bind of `/etc/../etc/ssh`, `/etc/ssh` once resolved) from the host, which exposes the host's configuration, users and password hashes",
+        ]
+    );
 }

@@ -8,11 +8,13 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::path::{Path, PathBuf};
 
 use super::allow::service_allows;
 use super::error::ComposeError;
 use super::syntax::{self, is_host_path, short_port, short_volume};
 use super::tree::{Map, Node, Value};
+use crate::lint::host_path::{self, Landing};
 use crate::lint::view::{
     EnvView, HealthView, LimitsView, Located, LoggingView, MountKind, MountView, NetworkView,
     PortView, ServiceView, TmpfsView,
@@ -23,12 +25,56 @@ use crate::source::Span;
 /// The namespace settings that can join a host namespace, in the order the view lists them.
 const NAMESPACES: [&str; 5] = ["pid", "ipc", "uts", "userns_mode", "cgroup"];
 
-/// Builds the view of one merged service. `networks` is the project's top-level `networks`.
+/// What a service is read against besides itself: the project's top-level definitions, and
+/// where its host paths land.
+pub(crate) struct Project<'a> {
+    pub(crate) networks: Option<&'a Map>,
+    pub(crate) volumes: Option<&'a Map>,
+    /// Per file read, the absolute directory its relative paths are relative to: the project
+    /// directory for the `-f` files, its own directory for an included or extended file (as
+    /// compose-go rebases them). Indexed by [`crate::source::FileId::index`].
+    pub(crate) bases: Vec<Option<PathBuf>>,
+    /// The home directory of whoever runs Compose: what `~` means.
+    pub(crate) home: Option<String>,
+}
+
+impl Project<'_> {
+    /// Where a bind source written at `span` lands on the host.
+    fn land(&self, source: &str, span: &Span) -> Landing {
+        let base = self.bases.get(span.file.index()).and_then(Option::as_deref);
+        host_path::land(source, base, self.home.as_deref())
+    }
+
+    /// The bind a named volume stands for: the `local` driver with `o: bind` (or `rbind`)
+    /// mounts its `device` from the host. Its device and whether `o` makes it read-only.
+    fn bound_volume(&self, name: &str) -> Option<(&Node, bool)> {
+        let volume = self.volumes?.get(name)?.as_map()?;
+        let driver = volume
+            .get("driver")
+            .and_then(Node::as_str)
+            .unwrap_or("local");
+        if !driver.is_empty() && driver != "local" {
+            return None;
+        }
+        let options = volume.get("driver_opts")?.as_map()?;
+        let o = options.get("o").and_then(Node::as_str).unwrap_or_default();
+        let mut flags = o.split(',').map(str::trim);
+        let bind = flags.clone().any(|flag| matches!(flag, "bind" | "rbind"));
+        let device = options.get("device").filter(|device| {
+            device
+                .as_str()
+                .is_some_and(|device| !device.trim().is_empty())
+        })?;
+        bind.then_some((device, flags.any(|flag| flag == "ro")))
+    }
+}
+
+/// Builds the view of one merged service.
 pub(crate) fn service(
     name: &str,
     key_span: &Span,
     node: &Node,
-    networks: Option<&Map>,
+    project: &Project<'_>,
 ) -> Result<ServiceView, ComposeError> {
     let Some(map) = node.as_map() else {
         return Err(ComposeError::invalid(
@@ -47,7 +93,7 @@ pub(crate) fn service(
             namespaces.push((key.to_string(), value));
         }
     }
-    let mounts = get("volumes").map_or(Ok(Vec::new()), mounts)?;
+    let mounts = get("volumes").map_or(Ok(Vec::new()), |node| mounts(node, project))?;
     let tmpfs = get("tmpfs").map_or(Ok(Vec::new()), tmpfs)?;
     let network_mode = string("network_mode")?;
     Ok(ServiceView {
@@ -71,7 +117,7 @@ pub(crate) fn service(
         tmpfs,
         devices: get("devices").map_or(Ok(Vec::new()), devices)?,
         init: boolean("init")?,
-        networks: service_networks(get("networks"), network_mode.is_some(), networks)?,
+        networks: service_networks(get("networks"), network_mode.is_some(), project.networks)?,
         network_mode,
         // Filled in once every service is read (`shared_network`).
         network_peer: None,
@@ -196,8 +242,37 @@ fn scalar_text<'n>(node: &'n Node, key: &str) -> Result<Option<&'n str>, Compose
         .ok_or_else(|| wrong_type(node, key, "a scalar"))
 }
 
+/// A mount's view with where a bind lands; a named volume that is a bind in disguise becomes
+/// the bind of its device.
+fn mount_view(mut mount: MountView, project: &Project<'_>) -> MountView {
+    match mount.kind {
+        MountKind::Bind => {
+            if let (Some(source), Some(span)) = (&mount.source, &mount.span) {
+                mount.landing = Some(project.land(source, span));
+            }
+        }
+        MountKind::Volume => {
+            let bound = mount
+                .source
+                .as_deref()
+                .and_then(|name| project.bound_volume(name));
+            if let Some((device, read_only)) = bound {
+                let text = device.as_str().unwrap_or_default().trim().to_string();
+                // The local driver hands the device to mount(2) as it is: nothing resolves
+                // a relative one against the project, and `~` means nothing to it.
+                mount.landing = Some(host_path::land(&text, Some(Path::new("/")), None));
+                mount.volume = mount.source.replace(text);
+                mount.kind = MountKind::Bind;
+                mount.read_only |= read_only;
+            }
+        }
+        MountKind::Tmpfs | MountKind::Other => {}
+    }
+    mount
+}
+
 /// `volumes`, short and long syntax. Long-syntax tmpfs mounts are also returned as tmpfs.
-fn mounts(node: &Node) -> Result<Vec<MountView>, ComposeError> {
+fn mounts(node: &Node, project: &Project<'_>) -> Result<Vec<MountView>, ComposeError> {
     if absent(node) {
         return Ok(Vec::new());
     }
@@ -214,14 +289,19 @@ fn mounts(node: &Node) -> Result<Vec<MountView>, ComposeError> {
                 Some(source) if is_host_path(source) => MountKind::Bind,
                 _ => MountKind::Volume,
             };
-            mounts.push(MountView {
-                kind,
-                source: volume.source.map(str::to_string),
-                target: volume.target.to_string(),
-                read_only: volume.read_only,
-                tmpfs_options: Vec::new(),
-                span: Some(item.span.clone()),
-            });
+            mounts.push(mount_view(
+                MountView {
+                    kind,
+                    source: volume.source.map(str::to_string),
+                    target: volume.target.to_string(),
+                    read_only: volume.read_only,
+                    tmpfs_options: Vec::new(),
+                    span: Some(item.span.clone()),
+                    landing: None,
+                    volume: None,
+                },
+                project,
+            ));
             continue;
         }
         let Some(map) = item.as_map() else {
@@ -269,14 +349,19 @@ fn mounts(node: &Node) -> Result<Vec<MountView>, ComposeError> {
                 options.push("ro".to_string());
             }
         }
-        mounts.push(MountView {
-            kind,
-            source: field("source")?.map(str::to_string),
-            target: target.to_string(),
-            read_only,
-            tmpfs_options,
-            span: Some(item.span.clone()),
-        });
+        mounts.push(mount_view(
+            MountView {
+                kind,
+                source: field("source")?.map(str::to_string),
+                target: target.to_string(),
+                read_only,
+                tmpfs_options,
+                span: Some(item.span.clone()),
+                landing: None,
+                volume: None,
+            },
+            project,
+        ));
     }
     Ok(unique(mounts, |m| m.target.clone()))
 }

@@ -1,5 +1,6 @@
 //! The service view of each server in `mcp.toml`, with spans into the file the user wrote.
 
+use super::host_path::land;
 use super::view::{
     AllowView, EnvView, HealthView, LimitsView, Located, LoggingView, MountKind, MountView,
     NetworkView, ServiceView, TmpfsView,
@@ -8,16 +9,30 @@ use crate::config::{Config, Origin};
 use crate::model::Server;
 use crate::render::compose::{EGRESS_NETWORK, INTERNAL_NETWORK, tmpfs_options};
 
+/// The views of every server, their mounts resolved against the home directory of whoever
+/// runs mcpgen: the stack runs on this machine.
 pub fn services(config: &Config) -> Vec<ServiceView> {
+    services_at_home(config, std::env::var("HOME").ok().as_deref())
+}
+
+/// The views of every server, `~` in their mounts being `home`. A mount's relative source is
+/// relative to the generated compose file, in `out_dir`, as Compose reads it there.
+pub fn services_at_home(config: &Config, home: Option<&str>) -> Vec<ServiceView> {
+    let base = std::path::absolute(config.out_dir()).ok();
     config
         .stack
         .servers
         .iter()
-        .map(|server| service(config, server))
+        .map(|server| service(config, server, base.as_deref(), home))
         .collect()
 }
 
-fn service(config: &Config, server: &Server) -> ServiceView {
+fn service(
+    config: &Config,
+    server: &Server,
+    base: Option<&std::path::Path>,
+    home: Option<&str>,
+) -> ServiceView {
     let origins = &config.origins;
     let name = server.name.as_str();
     let at = |path: &str| Some(origins.setting(name, path).span().clone());
@@ -83,6 +98,8 @@ fn service(config: &Config, server: &Server) -> ServiceView {
                 read_only: mount.read_only,
                 tmpfs_options: Vec::new(),
                 span: origins.own(name, &format!("mounts/{i}")),
+                landing: Some(land(&mount.source, base, home)),
+                volume: None,
             })
             .chain(
                 server
@@ -96,6 +113,8 @@ fn service(config: &Config, server: &Server) -> ServiceView {
                         read_only: volume.read_only,
                         tmpfs_options: Vec::new(),
                         span: origins.own(name, &format!("volumes/{i}")),
+                        landing: None,
+                        volume: None,
                     }),
             )
             .collect(),

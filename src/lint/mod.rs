@@ -1,6 +1,7 @@
 //! The lint pass: rules over [`ServiceView`]s, suppression by `allow` entries with reasons.
 
 pub mod from_model;
+pub mod host_path;
 pub mod output;
 pub mod rules;
 pub mod security_opt;
@@ -119,6 +120,7 @@ impl Report {
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: &'static Rule,
+    /// The service or server; empty for a finding about a file or the project as a whole.
     pub service: String,
     pub severity: Severity,
     pub message: String,
@@ -128,18 +130,61 @@ pub struct Finding {
     /// The allow entry's reason and span, when an allow suppressed this finding.
     pub suppressed: Option<(String, Option<Span>)>,
     pub fix: Option<Fix>,
+    /// Other places the finding is about (where a duplicated name was first used).
+    pub related: Vec<(Span, String)>,
 }
 
 impl Finding {
+    /// A finding the compose reader raises about the project (MCP101 on), where it sees it.
+    pub fn raised(
+        rule: &'static Rule,
+        service: &str,
+        message: impl Into<String>,
+        span: Span,
+        help: impl Into<String>,
+    ) -> Self {
+        Self {
+            rule,
+            service: service.to_string(),
+            severity: rule.severity,
+            message: message.into(),
+            span: Some(span),
+            help: help.into(),
+            note: None,
+            suppressed: None,
+            fix: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    pub fn with_related(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.related.push((span, message.into()));
+        self
+    }
+
+    /// The message, naming the service when there is one.
+    pub fn headline(&self) -> String {
+        if self.service.is_empty() {
+            self.message.clone()
+        } else {
+            format!("service `{}`: {}", self.service, self.message)
+        }
+    }
+
     pub fn to_diagnostic(&self) -> Diagnostic {
-        let mut diagnostic = Diagnostic::new(
-            self.severity,
-            format!("service `{}`: {}", self.service, self.message),
-        )
-        .with_code(format!("{}/{}", self.rule.code, self.rule.name))
-        .with_help(self.help.clone());
+        let mut diagnostic = Diagnostic::new(self.severity, self.headline())
+            .with_code(format!("{}/{}", self.rule.code, self.rule.name))
+            .with_help(self.help.clone());
         if let Some(span) = &self.span {
             diagnostic = diagnostic.with_primary(span.clone(), self.rule.summary);
+        }
+        for (span, message) in &self.related {
+            diagnostic = diagnostic.with_secondary(span.clone(), message.as_str());
         }
         if let Some(note) = &self.note {
             diagnostic = diagnostic.with_note(note.clone());
@@ -177,6 +222,7 @@ pub fn run(services: &[ServiceView]) -> Vec<Finding> {
                     help: item.help,
                     note: item.note,
                     fix: item.fix,
+                    related: Vec::new(),
                     suppressed: allow.map(|i| {
                         let entry = &service.allows[i];
                         (entry.reason.clone(), entry.span.clone())
@@ -197,17 +243,22 @@ pub fn run(services: &[ServiceView]) -> Vec<Finding> {
                     note: None,
                     suppressed: None,
                     fix: None,
+                    related: Vec::new(),
                 });
             }
         }
     }
-    // Reading order: file, then position; findings without a position keep their place last.
+    sort(&mut findings);
+    findings
+}
+
+/// Reading order: file, then position; findings without a position keep their place last.
+pub fn sort(findings: &mut [Finding]) {
     findings.sort_by_key(|f| {
         f.span.as_ref().map_or((usize::MAX, usize::MAX), |s| {
             (s.file.index(), s.range.start)
         })
     });
-    findings
 }
 
 /// Findings that still count: not suppressed.

@@ -1,6 +1,7 @@
 //! The service view: one shape for a service, whether it came from `mcp.toml` or from a compose
 //! file, so every rule is written once and works on both inputs.
 
+use super::host_path::{self, Landing};
 use crate::source::Span;
 
 /// A value and the text that set it. `span` is `None` only for input read without positions.
@@ -42,6 +43,43 @@ pub struct MountView {
     /// `size=16m`, `mode=1777`; it cannot say `noexec`, `nosuid` or `nodev`. Empty otherwise.
     pub tmpfs_options: Vec<String>,
     pub span: Option<Span>,
+    /// For a bind: where its source lands on the host. `None` where the front end knew neither
+    /// the directory it is relative to nor the home directory.
+    pub landing: Option<Landing>,
+    /// For a bind made by a named volume (`driver_opts: { type: none, o: bind, device: … }`):
+    /// the volume's name; `source` is then its device.
+    pub volume: Option<String>,
+}
+
+impl MountView {
+    /// Where the source lands on the host, as far as it is known.
+    pub fn lands(&self) -> Landing {
+        self.landing.clone().unwrap_or_else(|| {
+            host_path::land(self.source.as_deref().unwrap_or_default(), None, None)
+        })
+    }
+
+    /// The source as a message names it: as written, with where it lands when that differs,
+    /// and through the volume that binds it.
+    pub fn described(&self) -> String {
+        let source = self.source.as_deref().unwrap_or_default().trim();
+        let landing = self.lands();
+        let path = landing.path;
+        // The project's own folders are not spelled out: where the project is kept is no news.
+        let lands = if path == source || landing.in_project {
+            String::new()
+        } else {
+            format!("`{path}` once resolved")
+        };
+        match (&self.volume, lands.is_empty()) {
+            (Some(volume), true) => format!("the volume `{volume}` (a bind of `{source}`)"),
+            (Some(volume), false) => {
+                format!("the volume `{volume}` (a bind of `{source}`, {lands})")
+            }
+            (None, true) => format!("`{source}`"),
+            (None, false) => format!("`{source}` ({lands})"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

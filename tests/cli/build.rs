@@ -405,3 +405,21 @@ fn every_spelling_of_root_stops_the_build_at_its_value() {
     );
     insta::assert_snapshot!(stderr(&output));
 }
+
+#[test]
+fn a_mount_is_judged_where_it_lands_on_the_host() {
+    let text = std::fs::read_to_string(crate::support::fixtures().join("host-paths/mcp.toml"))
+        .expect("fixture");
+    let project = Project::with_config(&text);
+    let output = project
+        .command(&["build"])
+        .env("HOME", "/home/alice")
+        .output()
+        .expect("mcpgen runs");
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        !project.path().join("generated").exists(),
+        "nothing is written"
+    );
+    insta::assert_snapshot!(stderr(&output));
+}

@@ -48,7 +48,7 @@ fn every_rule_fires_on_its_bad_fixture_alone_and_is_silent_on_its_ok_fixture() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     rules.sort();
-    assert_eq!(rules.len(), 25, "a fixture directory per rule: {rules:?}");
+    assert_eq!(rules.len(), 30, "a fixture directory per rule: {rules:?}");
     for rule in rules {
         let dir = root.join(&rule);
         let project = Project::fixture("minimal");
@@ -145,6 +145,48 @@ fn no_argument_lints_mcp_toml_and_the_compose_files_beside_it_with_their_overrid
     assert!(
         active.iter().any(|f| f.starts_with("MCP016 echo mcp.toml")),
         "mcp.toml linted too: {active:#?}"
+    );
+}
+
+/// pre-commit passes only the files that changed: an override given alone is linted merged
+/// onto its base, as Compose runs it, never judged as a partial service.
+#[test]
+fn an_override_given_alone_is_linted_merged_onto_its_base() {
+    let project = Project::fixture("minimal");
+    let dir = fixtures().join("override-alone");
+    copy_into(&project, &dir, &["compose.yml", "compose.override.yml"]);
+    let (status, document) = lint_json(&project, &["compose.override.yml"]);
+    assert_eq!(verdict(&document), (vec![], vec![]));
+    assert_eq!(status, 0);
+
+    // Base and override both changed: one project, linted once.
+    let (_, both) = lint_json(&project, &["compose.yml", "compose.override.yml"]);
+    assert_eq!(both, document);
+
+    std::fs::copy(
+        dir.join("weakening.override.yml"),
+        project.path().join("compose.override.yml"),
+    )
+    .expect("copy");
+    let (status, document) = lint_json(&project, &["compose.override.yml"]);
+    assert_eq!(status, 1);
+    assert_eq!(verdict(&document).0, ["MCP002 app compose.override.yml:4"]);
+}
+
+/// A file the project's `COMPOSE_FILE` names is linted with the others it names, in order.
+#[test]
+fn a_file_compose_file_names_is_linted_with_the_others() {
+    let project = Project::fixture("minimal");
+    let dir = fixtures().join("agreement/compose-file-variable");
+    copy_into(&project, &dir, &[".env", "base.yml", "hardening.yml"]);
+    let (_, alone) = lint_json(&project, &["hardening.yml"]);
+    let (_, base) = lint_json(&project, &["base.yml"]);
+    let (_, named) = lint_json(&project, &["-f", "base.yml", "-f", "hardening.yml"]);
+    assert_eq!(alone, named);
+    assert_eq!(base, named);
+    assert!(
+        !verdict(&named).0.iter().any(|f| f.starts_with("MCP001")),
+        "{named:#?}"
     );
 }
 
@@ -332,4 +374,126 @@ fn fix_keeps_the_files_mode_and_writes_through_the_users_link() {
         project.path().join("compose.yml").is_symlink(),
         "the user's link was replaced by a file"
     );
+}
+
+/// The compose reader's findings (MCP101 on) are findings like any other: in JSON (valid
+/// against the schema, with no service where they are about a file), SARIF and GitHub output,
+/// and known to `rules` and `explain`.
+#[test]
+fn compose_notes_are_findings_in_every_format() {
+    let project = Project::fixture("minimal");
+    copy_into(
+        &project,
+        &fixtures().join("compose-notes"),
+        &["compose.yml"],
+    );
+    let codes = ["MCP101", "MCP102", "MCP103", "MCP104", "MCP105"];
+
+    // `--select` cannot turn the core rules off: they are left out below.
+    let ours = |line: &str| codes.iter().any(|rule| line.contains(rule));
+    let (_, document) = lint_json(&project, &["compose.yml", "--select", &codes.join(",")]);
+    crate::support::assert_lint_output_schema(&document);
+    let found: Vec<String> = document["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} line {}",
+                f["rule"], f["service"], f["location"]["line"]
+            )
+        })
+        .filter(|line| ours(line))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "\"MCP101\" null line 2",
+            "\"MCP105\" null line 3",
+            "\"MCP103\" \"app\" line 6",
+            "\"MCP104\" null line 10",
+            "\"MCP102\" \"worker\" line 13",
+        ]
+    );
+
+    let sarif = project.run(&["lint", "compose.yml", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&stdout(&sarif)).expect("SARIF");
+    let run = &sarif["runs"][0];
+    for rule in codes {
+        let result = run["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["ruleId"] == rule)
+            .unwrap_or_else(|| panic!("{rule} not in SARIF"));
+        let index = result["ruleIndex"].as_u64().expect("index") as usize;
+        assert_eq!(run["tool"]["driver"]["rules"][index]["id"], rule);
+    }
+
+    let github = project.run(&[
+        "lint",
+        "compose.yml",
+        "--format",
+        "github",
+        "--select",
+        &codes.join(","),
+    ]);
+    let github: Vec<String> = stdout(&github)
+        .lines()
+        .filter(|l| ours(l))
+        .map(str::to_string)
+        .collect();
+    insta::assert_snapshot!(github.join("\n"));
+
+    for rule in codes {
+        let explain = project.run(&["explain", rule]);
+        assert_eq!(code(&explain), 0, "{rule}");
+        assert!(
+            stdout(&explain).starts_with(&format!("# {rule} ")),
+            "{rule}"
+        );
+    }
+    let rules = stdout(&project.run(&["rules"]));
+    assert!(codes.iter().all(|rule| rules.contains(rule)), "{rules}");
+}
+
+/// A machine report that cannot be written whole is a failure, not a verdict.
+#[test]
+fn a_report_that_cannot_be_written_exits_2() {
+    let project = Project::fixture("minimal");
+    copy_into(&project, &fixtures().join("lint/MCP012"), &["bad.yml"]);
+    for format in ["json", "sarif", "github"] {
+        // The disk is full.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let output = project
+            .command(&["lint", "bad.yml", "--format", format])
+            .stdout(full)
+            .output()
+            .expect("runs");
+        assert_eq!(code(&output), 2, "{format}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("could not write the report"),
+            "{format}: {}",
+            stderr(&output)
+        );
+
+        // Nobody reads: the pipe's reader is gone before mcpgen writes.
+        let mut child = project
+            .command(&["lint", "bad.yml", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("waits");
+        assert_eq!(code(&output), 2, "{format}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("Broken pipe"),
+            "{format}: {}",
+            stderr(&output)
+        );
+    }
 }

@@ -4,8 +4,12 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::Mutex;
 
-use crate::support::{Project, code, repo_root};
+use crate::support::{Project, code, fixtures, repo_root};
+
+/// One pre-commit at a time: the tests share its home and the cargo build of the hooks.
+static PRE_COMMIT: Mutex<()> = Mutex::new(());
 
 const UNHARDENED: &str = "\
 services:
@@ -30,16 +34,18 @@ fn git(dir: &Path, args: &[&str]) {
 /// `pre-commit try-repo <this repo> --all-files`: every hook of our `.pre-commit-hooks.yaml`,
 /// installed by pre-commit itself (`language: rust` → `cargo install`), on the scratch repo.
 fn run_hooks(scratch: &Path) -> Output {
+    run_pre_commit(scratch, &["--all-files"])
+}
+
+/// `pre-commit try-repo <this repo> <args>` in the scratch repo.
+fn run_pre_commit(scratch: &Path, args: &[&str]) -> Output {
     let root = repo_root();
     let target = root.join("target");
     Command::new("pre-commit")
         .current_dir(scratch)
-        .args([
-            "try-repo",
-            &root.display().to_string(),
-            "--all-files",
-            "--color=never",
-        ])
+        .args(["try-repo", &root.display().to_string()])
+        .args(args)
+        .arg("--color=never")
         // Persistent across runs: pre-commit's environments, and cargo's build of mcpgen.
         .env("PRE_COMMIT_HOME", target.join("pre-commit-home"))
         .env("CARGO_TARGET_DIR", target.join("pre-commit-build"))
@@ -62,13 +68,21 @@ fn text(output: &Output) -> String {
     )
 }
 
-#[test]
-fn pre_commit_hooks_pass_on_a_fresh_repo_and_fail_on_drift_and_unhardened_compose() {
+/// Fails loudly without pre-commit; then holds it for this test alone.
+fn require_pre_commit() -> std::sync::MutexGuard<'static, ()> {
     let found = Command::new("pre-commit").arg("--version").output();
     assert!(
         found.as_ref().is_ok_and(|o| o.status.success()),
         "pre-commit is not installed: `python3 -m pip install pre-commit` (scripts/test installs it)"
     );
+    PRE_COMMIT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[test]
+fn pre_commit_hooks_pass_on_a_fresh_repo_and_fail_on_drift_and_unhardened_compose() {
+    let _pre_commit = require_pre_commit();
 
     let project = Project::fixture("minimal");
     let scratch = project.path();
@@ -112,5 +126,59 @@ fn pre_commit_hooks_pass_on_a_fresh_repo_and_fail_on_drift_and_unhardened_compos
     );
     for rule in ["MCP001", "MCP002", "MCP003", "MCP004"] {
         assert!(out.contains(rule), "{rule} not reported:\n{out}");
+    }
+}
+
+/// pre-commit hands the hook only the files staged: an override changed alone is linted merged
+/// onto its base, as Compose runs it. Alone it would be a service with no image, no user, no
+/// limits: five false errors.
+#[test]
+fn an_override_changed_alone_is_linted_merged_onto_its_base() {
+    let _pre_commit = require_pre_commit();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let scratch = scratch.path();
+    let fixture = fixtures().join("override-alone");
+    for name in ["compose.yml", "compose.override.yml"] {
+        std::fs::copy(fixture.join(name), scratch.join(name)).expect("copy");
+    }
+    git(scratch, &["init", "-q", "-b", "main"]);
+    git(scratch, &["add", "-A"]);
+    git(scratch, &["commit", "-q", "-m", "project"]);
+
+    // Only the override changes, keeping the base's hardening: the hook passes.
+    let over = std::fs::read_to_string(scratch.join("compose.override.yml")).expect("read");
+    std::fs::write(
+        scratch.join("compose.override.yml"),
+        over.replace("LOG_LEVEL: debug", "LOG_LEVEL: info"),
+    )
+    .expect("write");
+    git(scratch, &["add", "compose.override.yml"]);
+    let kept = run_pre_commit(scratch, &["mcpgen-lint", "--verbose"]);
+    let out = text(&kept);
+    assert_eq!(code(&kept), 0, "{out}");
+    assert!(
+        out.contains("mcpgen lint (hand-written compose files are hardened)")
+            && out.contains("Passed"),
+        "{out}"
+    );
+
+    // The override alone takes hardening away: reported at its line, and nothing else is.
+    std::fs::copy(
+        fixture.join("weakening.override.yml"),
+        scratch.join("compose.override.yml"),
+    )
+    .expect("copy");
+    git(scratch, &["add", "compose.override.yml"]);
+    let weakened = run_pre_commit(scratch, &["mcpgen-lint"]);
+    let out = text(&weakened);
+    assert_eq!(code(&weakened), 1, "{out}");
+    assert!(out.contains("Failed"), "{out}");
+    assert!(out.contains("MCP002/read-only-rootfs"), "{out}");
+    assert!(out.contains("--> compose.override.yml:4:16"), "{out}");
+    for partial in ["MCP001", "MCP003", "MCP004", "MCP015"] {
+        assert!(
+            !out.contains(partial),
+            "{partial} on a partial service:\n{out}"
+        );
     }
 }

@@ -3,8 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
-
 pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
@@ -43,14 +41,18 @@ impl Project {
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Output {
-        Command::cargo_bin("mcpgen")
-            .expect("binary built")
+        self.command(args).output().expect("mcpgen runs")
+    }
+
+    /// The command [`Self::run`] runs, for a test to change its environment or its streams.
+    pub(crate) fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("mcpgen"));
+        command
             .current_dir(self.path())
             .env("NO_COLOR", "1")
             .env_remove("MCPGEN_CONFIG")
-            .args(args)
-            .output()
-            .expect("mcpgen runs")
+            .args(args);
+        command
     }
 
     pub(crate) fn read(&self, relative: &str) -> String {
@@ -96,4 +98,19 @@ pub(crate) fn stdout(output: &Output) -> String {
 
 pub(crate) fn code(output: &Output) -> i32 {
     output.status.code().unwrap_or(-1)
+}
+
+/// Fails unless `document` is valid against the published schema of `lint --format json`.
+pub(crate) fn assert_lint_output_schema(document: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("schema/lint-output.schema.json"))
+            .expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }

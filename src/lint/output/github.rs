@@ -37,10 +37,7 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
             params.push(format!("endColumn={}", location.end_column));
         }
         params.push(format!("title={title}"));
-        let message = format!(
-            "service `{}`: {}\nhelp: {}",
-            finding.service, finding.message, finding.help
-        );
+        let message = format!("{}\nhelp: {}", finding.headline(), finding.help);
         let _ = writeln!(
             out,
             "::{level} {}::{}",

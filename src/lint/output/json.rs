@@ -37,7 +37,8 @@ struct JsonFinding<'a> {
     rule: &'static str,
     name: &'static str,
     severity: &'static str,
-    service: &'a str,
+    /// `null` for a finding about a file or the project rather than one service.
+    service: Option<&'a str>,
     message: &'a str,
     help: &'a str,
     note: Option<&'a str>,
@@ -77,7 +78,7 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
                 rule: f.rule.code,
                 name: f.rule.name,
                 severity: f.severity.as_str(),
-                service: &f.service,
+                service: Some(f.service.as_str()).filter(|service| !service.is_empty()),
                 message: &f.message,
                 help: &f.help,
                 note: f.note.as_deref(),

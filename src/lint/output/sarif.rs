@@ -246,10 +246,7 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
                     .unwrap_or_default(),
                 level: level(finding.severity),
                 message: Text {
-                    text: format!(
-                        "service `{}`: {} (fix: {})",
-                        finding.service, finding.message, finding.help
-                    ),
+                    text: format!("{} (fix: {})", finding.headline(), finding.help),
                 },
                 partial_fingerprints: BTreeMap::from([(
                     "mcpgenFinding/v1",

@@ -1,7 +1,7 @@
 //! MCP011 no-runtime-socket.
 
 use crate::diag::Severity;
-use crate::lint::view::MountKind;
+use crate::lint::view::{MountKind, MountView};
 use crate::lint::{Report, Rule, ServiceView};
 
 pub static RULE: Rule = Rule {
@@ -24,7 +24,9 @@ engine's API:
   `/run/user/<uid>/podman` (and the same under `/var/run`).
 
 `:ro` / `read_only: true` does not help: a read-only bind of a socket still accepts every API
-call. Also reported: `use_api_socket: true`, which hands the service the engine's socket and
+call. The source is judged as written and where it lands on the host, resolved as Compose
+resolves it (see MCP012): `/var/run/../run`, `~/../../run` and a `..` that climbs out of the
+project to `/run` are all `/run`. Also reported: `use_api_socket: true`, which hands the service the engine's socket and
 credentials. An interpolated source is judged by its default
 (`${SOCK:-/var/run/docker.sock}` is the Docker socket).
 
@@ -129,19 +131,24 @@ pub fn exposes_runtime_socket(source: &str) -> bool {
     }
 }
 
+/// Whether a mount's source hands over an engine's API, as written or where it lands
+/// (`/var/run/../run`, `../../run` from a project in `/srv/app`).
+pub fn mount_exposes_runtime_socket(mount: &MountView) -> bool {
+    let Some(source) = mount.source.as_deref() else {
+        return false;
+    };
+    exposes_runtime_socket(source) || exposes_runtime_socket(&mount.lands().path)
+}
+
 fn check(service: &ServiceView, report: &mut Report) {
     for mount in &service.mounts {
         // A named volume or a tmpfs has no host path to hand over.
         if matches!(mount.kind, MountKind::Volume | MountKind::Tmpfs) {
             continue;
         }
-        let Some(source) = mount
-            .source
-            .as_deref()
-            .filter(|source| exposes_runtime_socket(source))
-        else {
+        if !mount_exposes_runtime_socket(mount) {
             continue;
-        };
+        }
         let read_only = if mount.read_only {
             " (`:ro` does not help: a read-only socket still takes every API call)"
         } else {
@@ -149,8 +156,8 @@ fn check(service: &ServiceView, report: &mut Report) {
         };
         report.push(
             format!(
-                "mounts `{}`, which exposes the container engine's API: whoever reaches it is root on the host{read_only}",
-                source.trim()
+                "mounts {}, which exposes the container engine's API: whoever reaches it is root on the host{read_only}",
+                mount.described()
             ),
             service.at_span(mount.span.as_ref()),
             "remove the mount; a server that must drive containers needs a narrow API proxy, or an allow with its reason and the monitor's hardening",
@@ -172,7 +179,6 @@ mod tests {
     use crate::lint::rules::test_support::{
         assert_silent, bind, check, hardened, located, only, span,
     };
-    use crate::lint::view::MountView;
 
     #[test]
     fn socket_paths_and_their_directories() {
@@ -213,6 +219,30 @@ mod tests {
     }
 
     #[test]
+    fn socket_directories_are_judged_where_they_land() {
+        let mut service = hardened();
+        let mut climbing = bind("../../../../run", true, 41);
+        climbing.landing = Some(crate::lint::host_path::land(
+            "../../../../run",
+            Some(std::path::Path::new("/srv/app")),
+            Some("/root"),
+        ));
+        service.mounts = vec![bind("/var/run/../run", true, 40), climbing];
+        let found = check(&RULE, &service);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(
+            found[0]
+                .message
+                .contains("`/var/run/../run` (`/var/run` once resolved)")
+        );
+        assert!(
+            found[1]
+                .message
+                .contains("`../../../../run` (`/run` once resolved)")
+        );
+    }
+
+    #[test]
     fn read_only_socket_still_fires_and_says_so() {
         let mut service = hardened();
         service.mounts = vec![bind("/var/run/docker.sock", true, 40)];
@@ -245,6 +275,8 @@ mod tests {
             read_only: false,
             tmpfs_options: Vec::new(),
             span: span(41),
+            landing: None,
+            volume: None,
         };
         service.mounts = vec![volume, tmpfs, bind("/srv/data", true, 42)];
         assert_silent(&RULE, &service);

@@ -1,6 +1,7 @@
 //! MCP012 no-sensitive-host-path.
 
 use crate::diag::Severity;
+use crate::lint::host_path::{self, Landing};
 use crate::lint::view::MountKind;
 use crate::lint::{Report, Rule, ServiceView};
 
@@ -15,14 +16,26 @@ pub static RULE: Rule = Rule {
 };
 
 const DOCS: &str = r#"## What it does
-Reports a bind mount whose source, normalized (`//`, `.`, `..` and a trailing `/` resolved), is:
+Reports a bind mount whose source is, where it lands on the host:
 - `/`, the whole host;
 - a host system directory or anything under it: `/boot`, `/dev`, `/etc`, `/lib`, `/lib32`,
   `/lib64`, `/bin`, `/sbin`, `/usr`, `/proc`, `/sys`, `/root`, and the engines' storage
   `/var/lib/docker`, `/var/lib/containerd`, `/var/lib/containers`;
 - a directory above one of them (`/var`, `/var/lib`), which exposes it as well;
-- a whole home directory: `~`, `~user`, `$HOME`, `${HOME}`, `/home/<user>`, `/Users/<user>`, or
-  `/home` and `/Users` themselves. A folder inside a home directory (`~/projects`) is fine.
+- a whole home directory, or a directory above one: `~`, `$HOME`, `${HOME}`, `/home/<user>`,
+  `/Users/<user>`, `/home`, `/Users`. A folder inside a home directory (`~/projects`) is fine.
+
+Where it lands is worked out as Compose does before the engine sees the path: `~` is the home
+directory of whoever runs Compose (`~alice` is `$HOME/alice`), a relative path is relative to
+the project directory (to the file's own directory for an `include`d file or the `file` of an
+`extends`), and `//`, `.` and `..` are resolved. So `~/../..` and `../../../..` are `/`, and
+`..` is the folder above the project, judged like any other path. A folder inside the project
+(`./data`) is the project's own, wherever the project is kept: only the project directory
+itself, or one above it, can be sensitive. A named volume that the `local` driver binds from the
+host (`driver_opts: { type: none, o: bind, device: /etc }`) is a bind mount of its `device`,
+judged in every service that mounts the volume. In `mcp.toml`, a mount's relative source is
+relative to the generated compose file's directory (`out_dir`), and `mcpgen build` refuses what
+this rule reports.
 
 `:ro` does not help: reading is the danger.
 
@@ -95,52 +108,28 @@ const SENSITIVE_DIRECTORIES: &[(&str, &str)] = &[
 
 const HOME_DIRECTORY: &str = "a whole home directory: SSH keys, cloud credentials, shell history";
 
-/// `//`, `.`, `..` and trailing slashes resolved lexically; a relative path stays relative.
-fn normalize_host_path(source: &str) -> String {
-    let source = source.trim();
-    let mut components: Vec<&str> = Vec::new();
-    for component in source.split('/') {
-        match component {
-            "" | "." => {}
-            ".." => {
-                components.pop();
-            }
-            component => components.push(component),
-        }
-    }
-    let joined = components.join("/");
-    if source.starts_with('/') {
-        format!("/{joined}")
-    } else {
-        joined
-    }
-}
-
 fn is_whole_home(path: &str) -> bool {
-    if matches!(path, "~" | "$HOME" | "${HOME}" | "/home" | "/Users") {
+    if matches!(path, "$HOME" | "${HOME}" | "/home" | "/Users") {
         return true;
     }
-    // `~alice` is alice's home; `/home/alice` and `/Users/alice` likewise, but not below them.
-    if path.starts_with('~') && !path.contains('/') {
-        return true;
-    }
+    // `/home/alice` and `/Users/alice` are alice's home, but not the folders below them.
     ["/home/", "/Users/"].iter().any(|root| {
         path.strip_prefix(root)
             .is_some_and(|user| !user.is_empty() && !user.contains('/'))
     })
 }
 
-/// What mounting `source` from the host exposes, when it is sensitive.
-pub fn sensitive_host_path(source: &str) -> Option<&'static str> {
-    let path = normalize_host_path(source);
+/// What binding the host path `landing` into a container exposes, when it is sensitive.
+pub fn sensitive(landing: &Landing) -> Option<&'static str> {
+    let path = landing.path.as_str();
     if path == "/" {
         return Some("the whole host filesystem");
     }
-    if is_whole_home(&path) {
+    if landing.holds_home || is_whole_home(path.trim_end_matches('/')) {
         return Some(HOME_DIRECTORY);
     }
     if !path.starts_with('/') {
-        // Relative to the compose file: a project folder, not a host system directory.
+        // Still relative: a project folder whose place is not known.
         return None;
     }
     let within = |directory: &str| {
@@ -151,13 +140,29 @@ pub fn sensitive_host_path(source: &str) -> Option<&'static str> {
     };
     let above = |directory: &str| {
         directory
-            .strip_prefix(path.as_str())
+            .strip_prefix(path)
             .is_some_and(|rest| rest.starts_with('/'))
+    };
+    // A folder of the project, or one the user names in their home (`~/projects`), is the
+    // user's own files wherever they are kept (a checkout under `/etc/app`, a home that is
+    // `/root`): only a sensitive directory itself, or one above it, is judged there.
+    let exposes = |directory: &str| {
+        above(directory)
+            || if landing.in_project || landing.in_home {
+                path == directory
+            } else {
+                within(directory)
+            }
     };
     SENSITIVE_DIRECTORIES
         .iter()
-        .find(|(directory, _)| within(directory) || above(directory))
+        .find(|(directory, _)| exposes(directory))
         .map(|(_, holds)| *holds)
+}
+
+/// [`sensitive`] for a source resolved without knowing its base directory or the home.
+pub fn sensitive_host_path(source: &str) -> Option<&'static str> {
+    sensitive(&host_path::land(source, None, None))
 }
 
 fn check(service: &ServiceView, report: &mut Report) {
@@ -165,10 +170,10 @@ fn check(service: &ServiceView, report: &mut Report) {
         if mount.kind != MountKind::Bind {
             continue;
         }
-        let Some(source) = mount.source.as_deref() else {
+        if mount.source.is_none() {
             continue;
-        };
-        let Some(holds) = sensitive_host_path(source) else {
+        }
+        let Some(holds) = sensitive(&mount.lands()) else {
             continue;
         };
         let read_only = if mount.read_only {
@@ -178,8 +183,8 @@ fn check(service: &ServiceView, report: &mut Report) {
         };
         report.push(
             format!(
-                "bind-mounts `{}` from the host, which exposes {holds}{read_only}",
-                source.trim()
+                "bind-mounts {} from the host, which exposes {holds}{read_only}",
+                mount.described()
             ),
             service.at_span(mount.span.as_ref()),
             "mount only the folder the server works on (e.g. `~/projects`), read-only where it can be",
@@ -189,6 +194,8 @@ fn check(service: &ServiceView, report: &mut Report) {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use crate::lint::rules::test_support::{assert_silent, bind, check, hardened, only, span};
 
@@ -238,7 +245,6 @@ mod tests {
             "$HOME",
             "${HOME}",
             "${HOME}/",
-            "~alice",
             "/home/alice",
             "/home/alice/",
             "/Users/alice",
@@ -252,6 +258,8 @@ mod tests {
             );
         }
         for source in [
+            // Compose reads `~alice` as `$HOME/alice`: a folder in the home directory.
+            "~alice",
             "~/projects",
             "$HOME/projects",
             "${HOME}/work",
@@ -260,6 +268,40 @@ mod tests {
         ] {
             assert!(sensitive_host_path(source).is_none(), "{source}");
         }
+    }
+
+    #[test]
+    fn judged_where_they_land() {
+        let at = |source: &str, base: &str, home: &str| {
+            sensitive(&host_path::land(source, Some(Path::new(base)), Some(home)))
+        };
+        // Climbing out of the project or the home lands on what is above them.
+        assert_eq!(
+            at("~/../..", "/srv/app", "/home/alice"),
+            Some("the whole host filesystem")
+        );
+        assert_eq!(
+            at("../../../..", "/srv/app", "/home/alice"),
+            Some("the whole host filesystem")
+        );
+        assert_eq!(at("~/..", "/srv/app", "/home/alice"), Some(HOME_DIRECTORY));
+        assert_eq!(
+            at("..", "/home/alice/app", "/home/alice"),
+            Some(HOME_DIRECTORY)
+        );
+        assert_eq!(at("..", "/srv/data/app", "/root"), None);
+        assert!(at("../../etc", "/srv/app", "/root").is_some());
+        assert!(at("~/../../etc/ssh", "/srv/app", "/home/alice").is_some());
+        // The project directory itself is judged; its folders are the project's own.
+        assert_eq!(at(".", "/home/alice", "/home/alice"), Some(HOME_DIRECTORY));
+        assert!(at(".", "/etc", "/root").is_some());
+        assert_eq!(at("./conf", "/etc/app", "/root"), None);
+        assert_eq!(at("./data", "/root/app", "/root"), None);
+        // A folder the user names in their home is theirs, even where the home is /root.
+        assert_eq!(at("~/projects", "/srv/app", "/root"), None);
+        assert!(at("~", "/srv/app", "/root").is_some());
+        // Spelled out, /root is still root's home.
+        assert!(at("/root/projects", "/srv/app", "/root").is_some());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! MCP013 bind-mount-read-only.
 
 use crate::diag::Severity;
-use crate::lint::rules::mcp011_no_runtime_socket::exposes_runtime_socket;
+use crate::lint::rules::mcp011_no_runtime_socket::mount_exposes_runtime_socket;
 use crate::lint::view::MountKind;
 use crate::lint::{Report, Rule, ServiceView};
 
@@ -16,7 +16,9 @@ pub static RULE: Rule = Rule {
 };
 
 const DOCS: &str = r#"## What it does
-Reports a bind mount without `:ro` (short syntax) or `read_only: true` (long syntax). A mount of
+Reports a bind mount without `:ro` (short syntax) or `read_only: true` (long syntax), including
+a named volume that the `local` driver binds from the host (`driver_opts: { type: none, o: bind,
+device: … }`) unless its `o` has `ro`. A mount of
 a container engine's socket is left to MCP011: `:ro` changes nothing for a socket, so asking
 for it would be wrong advice.
 
@@ -58,13 +60,13 @@ fn check(service: &ServiceView, report: &mut Report) {
         if mount.kind != MountKind::Bind || mount.read_only {
             continue;
         }
-        let source = mount.source.as_deref().unwrap_or_default().trim();
-        if exposes_runtime_socket(source) {
+        if mount_exposes_runtime_socket(mount) {
             continue;
         }
         report.push(
             format!(
-                "bind mount `{source}` → `{}` is writable from the container",
+                "bind mount {} → `{}` is writable from the container",
+                mount.described(),
                 mount.target
             ),
             service.at_span(mount.span.as_ref()),

@@ -221,6 +221,8 @@ mod tests {
             read_only: false,
             tmpfs_options: vec!["size=16m".to_string(), "mode=1777".to_string()],
             span: span(41),
+            landing: None,
+            volume: None,
         });
         let found = check(&RULE, &service);
         assert_eq!(found.len(), 1);

@@ -25,10 +25,15 @@ pub mod mcp022_init_process;
 pub mod mcp023_internal_network;
 pub mod mcp024_log_limits;
 pub mod mcp025_unused_allow;
+pub mod mcp101_obsolete_version;
+pub mod mcp102_duplicate_container_name;
+pub mod mcp103_build_and_image;
+pub mod mcp104_required_variable;
+pub mod mcp105_allow_unattached;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-use super::Rule;
+use super::{Report, Rule, ServiceView};
 
 pub const UNUSED_ALLOW: &str = "MCP025";
 
@@ -58,7 +63,16 @@ pub static RULES: &[&Rule] = &[
     &mcp023_internal_network::RULE,
     &mcp024_log_limits::RULE,
     &mcp025_unused_allow::RULE,
+    &mcp101_obsolete_version::RULE,
+    &mcp102_duplicate_container_name::RULE,
+    &mcp103_build_and_image::RULE,
+    &mcp104_required_variable::RULE,
+    &mcp105_allow_unattached::RULE,
 ];
+
+/// The check of a rule about the compose project rather than one service (MCP101 on): the
+/// compose reader raises its findings where it sees the problem, as a [`super::Finding`].
+fn raised_by_the_reader(_service: &ServiceView, _report: &mut Report) {}
 
 #[cfg(test)]
 mod tests {

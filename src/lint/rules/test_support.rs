@@ -40,6 +40,8 @@ pub(crate) fn bind(source: &str, read_only: bool, at: usize) -> MountView {
         read_only,
         tmpfs_options: Vec::new(),
         span: span(at),
+        landing: None,
+        volume: None,
     }
 }
 

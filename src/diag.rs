@@ -3,8 +3,6 @@
 //! Library errors and lint findings both become [`Diagnostic`]s; machine formats (JSON, SARIF,
 //! GitHub annotations) read the same values.
 
-use std::fmt::Write as _;
-
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::source::{Sources, Span};
@@ -172,13 +170,5 @@ impl<'a> HumanRenderer<'a> {
             Renderer::plain()
         };
         renderer.render(&[group])
-    }
-
-    pub fn render_all(&self, diagnostics: &[Diagnostic]) -> String {
-        let mut out = String::new();
-        for diagnostic in diagnostics {
-            let _ = writeln!(out, "{}\n", self.render(diagnostic));
-        }
-        out
     }
 }

@@ -10,7 +10,9 @@
 mod support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "tool-tests")]
+use std::path::PathBuf;
 use std::time::Duration;
 
 use proptest::prelude::*;
@@ -949,6 +951,7 @@ proptest! {
 }
 
 /// A server with `argv` in every place the shim quotes words from mcp.toml.
+#[cfg(feature = "tool-tests")]
 fn quoting_everywhere(argv: &[String]) -> toml::Value {
     // A file path or variable name must not be empty.
     let first = if argv[0].is_empty() { "f" } else { &argv[0] };
@@ -966,6 +969,7 @@ fn quoting_everywhere(argv: &[String]) -> toml::Value {
     .expect("a TOML table")
 }
 
+#[cfg(feature = "tool-tests")]
 proptest! {
     #![proptest_config(config(4))]
 
@@ -1043,6 +1047,7 @@ fn a_nul_in_an_argv_is_refused_at_its_value_and_nothing_is_written() {
 
 // ---- 9. shellcheck ---------------------------------------------------------------------------
 
+#[cfg(feature = "tool-tests")]
 #[test]
 fn every_generated_shim_passes_shellcheck() {
     let bundled = Sandbox::new();

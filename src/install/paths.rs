@@ -1,4 +1,4 @@
-//! Where each client keeps its MCP configuration, per OS (CLIENTS.md).
+//! Where each client keeps its MCP configuration, per OS (README, "Where each client's file is").
 //!
 //! Everything is computed from an [`Env`] value rather than the process, so tests compute the
 //! macOS and Windows layouts on Linux, inside a temporary home.

@@ -1,5 +1,5 @@
 //! The one MCP handshake mcpgen performs — in the containers' health check, in `mcpgen probe`
-//! and in `mcpgen monitor` — for both protocol eras (CLIENTS.md, "Speaking to both eras").
+//! and in `mcpgen monitor` — for both protocol eras (the MCP specification 2026-07-28, `basic/transports/stdio`, backward compatibility).
 //!
 //! Sans I/O: [`Handshake`] is told what happened ([`Event`]) and answers what to do next
 //! ([`Action`]); the drivers own the processes, pipes and clocks. The rules it keeps:

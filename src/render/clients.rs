@@ -1,5 +1,5 @@
 //! Client configurations pointing at the shims, one per client target and profile, each in the
-//! client's own format (see CLIENTS.md). `install` merges the same entries into the real files.
+//! client's own format (README, "What you get"). `install` merges the same entries into the real files.
 
 use std::collections::BTreeMap;
 

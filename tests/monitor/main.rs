@@ -4,7 +4,7 @@
 //! survive the engine going away, and run hardened inside the stack.
 //!
 //! The tests run one at a time (they measure recovery times, and one of them restarts an API
-//! service); `cargo test --test monitor -- --nocapture` shows the measurements, which are also
+//! service); `cargo test --features engine-tests --test monitor -- --nocapture` shows the measurements, which are also
 //! appended to `target/monitor-measurements.txt`.
 
 // Test fixtures, scratch directories and engine calls: a failure should stop the test loudly.

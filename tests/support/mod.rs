@@ -759,6 +759,7 @@ pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
 
 /// Runs shellcheck on `files`; returns its findings (empty when clean). Fails, never skips,
 /// when shellcheck is missing: shims that pass shellcheck are a requirement.
+#[cfg(feature = "tool-tests")]
 pub(crate) fn shellcheck(files: &[PathBuf]) -> String {
     let output = Command::new("shellcheck")
         .arg("--format=gcc")

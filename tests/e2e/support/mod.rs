@@ -14,7 +14,7 @@ pub mod stack;
 pub use client::{call, list_tools, sleep};
 pub use stack::Stack;
 
-/// A measured figure, on stderr with a fixed prefix: `cargo test --test e2e -- --nocapture
+/// A measured figure, on stderr with a fixed prefix: `cargo test --features engine-tests --test e2e -- --nocapture
 /// 2>&1 | grep '^FIGURE'` collects them for the README.
 #[macro_export]
 macro_rules! figure {

@@ -1211,3 +1211,35 @@ fn a_lock_directory_planted_as_a_link_is_refused() {
     assert!(names_in(&sandbox.path("elsewhere")).is_empty());
     assert_eq!(sandbox.state(), "stopped");
 }
+
+/// Another local user who makes this user's lock directory first (to hold the lock and block
+/// every start, or to read what is put there) is refused. Making a directory owned by another
+/// uid takes root: this is the `tool-tests` tier, which scripts/test runs as root, and it fails
+/// when it cannot set the scene.
+#[cfg(feature = "tool-tests")]
+#[test]
+fn a_lock_directory_made_by_another_user_is_refused() {
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "this test makes a directory owned by another user: run it as root (scripts/test does)"
+    );
+    let sandbox = Sandbox::new();
+    sandbox.set_state("stopped");
+    let bundle = sandbox.build(&fixture());
+    let theirs = sandbox.path("run/mcpgen");
+    fs::create_dir_all(&theirs).unwrap();
+    rustix::fs::chown(
+        &theirs,
+        Some(rustix::fs::Uid::from_raw(65534)),
+        Some(rustix::fs::Gid::from_raw(65534)),
+    )
+    .unwrap();
+    let outcome = sandbox.shim(&bundle, "no-local").profile("hardened").run();
+    assert_refused(&outcome, &json!(1), "no-local", "could not be started");
+    assert!(
+        outcome.stderr.contains("is not this user's own"),
+        "{}",
+        outcome.context()
+    );
+    assert_eq!(sandbox.state(), "stopped", "the start went ahead");
+}

@@ -394,7 +394,8 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
 /// Writes the report. A machine format that cannot be written whole (stdout closed, disk
 /// full) is an error: a CI step must not read half a document as a verdict.
 fn emit(format: Format, ui: &Ui, findings: &[Finding]) -> Result<(), Error> {
-    let document = match format {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = match format {
         Format::Human => {
             report_findings(ui, findings);
             let active = crate::lint::active(findings).count();
@@ -404,14 +405,13 @@ fn emit(format: Format, ui: &Ui, findings: &[Finding]) -> Result<(), Error> {
             ));
             return Ok(());
         }
-        Format::Json => output::json::render(ui.sources(), findings),
-        Format::Sarif => output::sarif::render(ui.sources(), findings),
-        Format::Github => output::github::render(ui.sources(), findings),
+        // Machine formats carry no colour: written as they are, without anstream's scan for
+        // escapes, through one buffer.
+        Format::Json => output::json::write(ui.sources(), findings, &mut out),
+        Format::Sarif => output::sarif::write(ui.sources(), findings, &mut out),
+        Format::Github => output::github::write(ui.sources(), findings, &mut out),
     };
-    // Machine formats carry no colour: written as they are, without anstream's scan for escapes.
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(document.as_bytes())
-        .and_then(|()| stdout.flush())
+    written
+        .and_then(|()| out.flush())
         .map_err(Error::io("write the report to", "standard output"))
 }

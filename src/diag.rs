@@ -98,6 +98,10 @@ impl Diagnostic {
     }
 }
 
+/// annotate-snippets' terminal width: a source line wider than this with its gutter is cut to
+/// fit, which the one-line renderer leaves to it.
+const TERMINAL_WIDTH: usize = 140;
+
 /// Renders diagnostics for a terminal (styled) or a log/snapshot (plain).
 pub struct HumanRenderer<'a> {
     sources: &'a Sources,
@@ -110,6 +114,80 @@ impl<'a> HumanRenderer<'a> {
     }
 
     pub fn render(&self, diagnostic: &Diagnostic) -> String {
+        if !self.styled {
+            if let Some(text) = self.render_one_line(diagnostic) {
+                return text;
+            }
+        }
+        self.render_snippets(diagnostic)
+    }
+
+    /// The common shape — one label on part of one plain ASCII line — written directly, in
+    /// exactly the layout annotate-snippets gives it (a test compares the two on many shapes):
+    /// a lint of a thousand services prints thousands of these, and the general renderer
+    /// spends most of the run on them. `None` for any other shape.
+    fn render_one_line(&self, diagnostic: &Diagnostic) -> Option<String> {
+        let [label] = diagnostic.labels.as_slice() else {
+            return None;
+        };
+        let plain = |text: &str| !text.contains(['\n', '\r', '\t']);
+        if !label.primary
+            || !plain(&diagnostic.message)
+            || !plain(&label.message)
+            || !diagnostic.notes.iter().all(|note| plain(note))
+            || !diagnostic.help.as_deref().is_none_or(plain)
+        {
+            return None;
+        }
+        let source = self.sources.get(label.span.file);
+        let line = source.line_index(label.span.range.start);
+        let lines = source.lines_range(line, line);
+        let text = source.text[lines.clone()].trim_end_matches(['\n', '\r']);
+        let (start, end) = (
+            label.span.range.start - lines.start,
+            label.span.range.end.checked_sub(lines.start)?,
+        );
+        let printable = |text: &str| text.bytes().all(|b| (b' '..=b'~').contains(&b));
+        if start >= end || end > text.len() || !printable(text) || text.ends_with(' ') {
+            return None;
+        }
+        let number = (line + 1).to_string();
+        // The gutter is the line number and ` | `.
+        if number.len() + 3 + text.len() > TERMINAL_WIDTH {
+            return None;
+        }
+        let pad = " ".repeat(number.len());
+        let mut out = String::with_capacity(256 + text.len());
+        out.push_str(diagnostic.severity.as_str());
+        if let Some(code) = &diagnostic.code {
+            let _ = write!(out, "[{code}]");
+        }
+        let _ = write!(
+            out,
+            ": {}\n{pad}--> {}:{}:{}\n{pad} |\n{number} | {text}\n{pad} | {}{}",
+            diagnostic.message,
+            source.display_path,
+            line + 1,
+            start + 1,
+            " ".repeat(start),
+            "^".repeat(end - start),
+        );
+        if !label.message.is_empty() {
+            let _ = write!(out, " {}", label.message);
+        }
+        if !diagnostic.notes.is_empty() || diagnostic.help.is_some() {
+            let _ = write!(out, "\n{pad} |");
+        }
+        for note in &diagnostic.notes {
+            let _ = write!(out, "\n{pad} = note: {note}");
+        }
+        if let Some(help) = &diagnostic.help {
+            let _ = write!(out, "\n{pad} = help: {help}");
+        }
+        Some(out)
+    }
+
+    fn render_snippets(&self, diagnostic: &Diagnostic) -> String {
         let level = match diagnostic.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
@@ -170,5 +248,91 @@ impl<'a> HumanRenderer<'a> {
             Renderer::plain()
         };
         renderer.render(&[group])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The one-line renderer writes exactly what annotate-snippets would, on every shape it
+    /// takes; on the others it declines.
+    #[test]
+    fn one_line_diagnostics_render_as_annotate_snippets_does() {
+        let mut sources = Sources::default();
+        let mut text = String::new();
+        let mut lines = Vec::new();
+        for (i, width) in [0usize, 1, 7, 40, 99, 118, 119, 120, 121, 122, 123, 124, 200]
+            .iter()
+            .enumerate()
+        {
+            let start = text.len();
+            let line = format!("{}key: {}", " ".repeat(i * 2), "v".repeat(*width));
+            text.push_str(&line);
+            text.push('\n');
+            lines.push((start, line.len()));
+        }
+        // Far down the file: line numbers of several digits.
+        for _ in 0..1200 {
+            text.push_str("# filler\n");
+        }
+        let deep = text.len();
+        text.push_str("    user: root\n");
+        lines.push((deep, "    user: root".len()));
+        text.push_str("  tab:\there\n");
+        lines.push((text.len() - "  tab:\there\n".len(), "  tab:\there".len()));
+        text.push_str("  trailing: x   \n");
+        lines.push((
+            text.len() - "  trailing: x   \n".len(),
+            "  trailing: x   ".len(),
+        ));
+        text.push_str("  wide: é→x\n");
+        lines.push((text.len() - "  wide: é→x\n".len(), "  wide: é→x".len()));
+        let file = sources.add(Path::new("dir/compose.yml"), text);
+        let renderer = HumanRenderer::new(&sources, false);
+        let mut fast = 0;
+        for (start, length) in lines {
+            for (from, to) in [
+                (0, length),
+                (length / 2, length),
+                (2, 5),
+                (length, length + 1),
+            ] {
+                if from >= to || to > length + 1 {
+                    continue;
+                }
+                for (label, notes, help) in [
+                    ("the label", vec![], Some("do this")),
+                    ("", vec!["a note", "another"], Some("do that")),
+                    ("x", vec![], None),
+                    ("a label → with ünïcode", vec!["note …"], Some("help `x`")),
+                ] {
+                    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+                        let mut diagnostic = Diagnostic::new(severity, "service `a`: message")
+                            .with_code("MCP001/non-root-user")
+                            .with_primary(Span::new(file, start + from..start + to), label);
+                        for note in &notes {
+                            diagnostic = diagnostic.with_note(*note);
+                        }
+                        if let Some(help) = help {
+                            diagnostic = diagnostic.with_help(help);
+                        }
+                        let general = renderer.render_snippets(&diagnostic);
+                        if let Some(one_line) = renderer.render_one_line(&diagnostic) {
+                            assert_eq!(one_line, general);
+                            fast += 1;
+                        }
+                        let mut uncoded = diagnostic.clone();
+                        uncoded.code = None;
+                        if let Some(one_line) = renderer.render_one_line(&uncoded) {
+                            assert_eq!(one_line, renderer.render_snippets(&uncoded));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(fast > 100, "the one-line shape was taken {fast} times");
     }
 }

@@ -21,6 +21,10 @@ enum Format {
     Sarif,
     /// GitHub Actions workflow annotations
     Github,
+    /// The compose services as mcpgen reads them, before any rule: for the tests that hold
+    /// that reading against `docker compose config`
+    #[value(hide = true)]
+    View,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -269,6 +273,8 @@ impl Args {
 struct Linted {
     findings: Vec<Finding>,
     fixed: Vec<(PathBuf, String, String)>,
+    /// The compose services read, kept only for `--format view`.
+    services: Vec<crate::lint::ServiceView>,
 }
 
 fn lint_targets(
@@ -277,10 +283,12 @@ fn lint_targets(
     settings: &Settings,
     ui: &mut Ui,
     want_fixes: bool,
+    keep_services: bool,
 ) -> Result<Linted, Error> {
     let mut linted = Linted {
         findings: Vec::new(),
         fixed: Vec::new(),
+        services: Vec::new(),
     };
     for target in targets {
         let mut findings = match target {
@@ -323,6 +331,9 @@ fn lint_targets(
                             .push((source.path.clone(), source.text.clone(), text));
                     }
                 }
+                if keep_services {
+                    linted.services.append(&mut project.services);
+                }
                 findings
             }
         };
@@ -350,6 +361,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         &settings,
         ui,
         args.fix || args.diff,
+        matches!(args.format, Format::View),
     )?;
     if args.diff {
         let mut stdout = anstream::stdout();
@@ -381,8 +393,22 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
             }
             // What is left, against the files as they now are.
             *ui = Ui::new(cli.quiet, cli.verbose);
-            linted = lint_targets(&targets, &args.env_files, &settings, ui, false)?;
+            linted = lint_targets(
+                &targets,
+                &args.env_files,
+                &settings,
+                ui,
+                false,
+                matches!(args.format, Format::View),
+            )?;
         }
+    }
+    if matches!(args.format, Format::View) {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        output::view::write(&linted.services, &mut out)
+            .and_then(|()| out.flush())
+            .map_err(Error::io("write the report to", "standard output"))?;
+        return Ok(0);
     }
     emit(args.format, ui, &linted.findings)?;
     Ok(if settings.fails(&linted.findings) {
@@ -395,7 +421,8 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
 /// Writes the report. A machine format that cannot be written whole (stdout closed, disk
 /// full) is an error: a CI step must not read half a document as a verdict.
 fn emit(format: Format, ui: &Ui, findings: &[Finding]) -> Result<(), Error> {
-    let document = match format {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = match format {
         Format::Human => {
             report_findings(ui, findings);
             let active = crate::lint::active(findings).count();
@@ -405,14 +432,14 @@ fn emit(format: Format, ui: &Ui, findings: &[Finding]) -> Result<(), Error> {
             ));
             return Ok(());
         }
-        Format::Json => output::json::render(ui.sources(), findings),
-        Format::Sarif => output::sarif::render(ui.sources(), findings),
-        Format::Github => output::github::render(ui.sources(), findings),
+        // Machine formats carry no colour: written as they are, without anstream's scan for
+        // escapes, through one buffer.
+        Format::Json => output::json::write(ui.sources(), findings, &mut out),
+        Format::Sarif => output::sarif::write(ui.sources(), findings, &mut out),
+        Format::Github => output::github::write(ui.sources(), findings, &mut out),
+        Format::View => Ok(()),
     };
-    // Machine formats carry no colour: written as they are, without anstream's scan for escapes.
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(document.as_bytes())
-        .and_then(|()| stdout.flush())
+    written
+        .and_then(|()| out.flush())
         .map_err(Error::io("write the report to", "standard output"))
 }

@@ -1,6 +1,6 @@
 //! Everything the CLI prints for people goes through here: levels, colour, diagnostics.
 
-use std::io::Write as _;
+use std::io::Write;
 
 use crate::diag::{Diagnostic, HumanRenderer};
 use crate::source::Sources;
@@ -54,15 +54,86 @@ impl Ui {
         }
     }
 
-    /// Diagnostics on stderr: errors always, warnings and notes unless `--quiet`.
+    /// Diagnostics on stderr: errors always, warnings and notes unless `--quiet`. Written
+    /// through one buffer: thousands of findings written piece by piece cost a system call
+    /// per fragment. Styled only where colour will be shown, so nothing strips escapes again.
     pub fn diagnostics(&self, diagnostics: &[Diagnostic]) {
-        let renderer = HumanRenderer::new(&self.sources, true);
-        let mut stderr = anstream::stderr();
+        let choice = anstream::AutoStream::choice(&std::io::stderr());
+        let styled = choice != anstream::ColorChoice::Never;
+        let _ = if styled {
+            self.write_diagnostics(diagnostics, true, anstream::stderr())
+        } else {
+            self.write_diagnostics(diagnostics, false, std::io::stderr().lock())
+        };
+    }
+
+    fn write_diagnostics(
+        &self,
+        diagnostics: &[Diagnostic],
+        styled: bool,
+        stream: impl Write,
+    ) -> std::io::Result<()> {
+        let renderer = HumanRenderer::new(&self.sources, styled);
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, stream);
         for diagnostic in diagnostics {
             if self.quiet && diagnostic.severity != crate::diag::Severity::Error {
                 continue;
             }
-            let _ = writeln!(stderr, "{}\n", renderer.render(diagnostic));
+            writeln!(out, "{}\n", renderer.render(diagnostic))?;
+        }
+        out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts the writes that reach the stream: each is a system call on stderr.
+    struct Counting {
+        writes: usize,
+        bytes: usize,
+    }
+
+    impl Write for Counting {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.writes += 1;
+            self.bytes += buf.len();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Thousands of findings reach stderr in a few large writes, not one per fragment.
+    #[test]
+    fn diagnostics_are_written_through_one_buffer() {
+        let mut ui = Ui::new(false, false);
+        let text = "services:\n  app:\n    image: x:1\n".to_string();
+        let file = ui
+            .sources_mut()
+            .add(std::path::Path::new("compose.yml"), text);
+        let diagnostic = Diagnostic::new(crate::diag::Severity::Error, "service `app`: no user")
+            .with_code("MCP001/non-root-user")
+            .with_primary(crate::source::Span::new(file, 12..15), "the label")
+            .with_help("add `user`");
+        let diagnostics = vec![diagnostic; 5000];
+        for styled in [false, true] {
+            let mut counting = Counting {
+                writes: 0,
+                bytes: 0,
+            };
+            ui.write_diagnostics(&diagnostics, styled, &mut counting)
+                .expect("written");
+            assert!(counting.bytes > 5000 * 100);
+            assert!(
+                counting.writes <= counting.bytes / (1 << 16) + 1,
+                "{} writes for {} bytes",
+                counting.writes,
+                counting.bytes
+            );
         }
     }
 }

@@ -484,11 +484,20 @@ fn limits_deploy_and_legacy() {
     assert_eq!(limits("deploy"), (Some(0.5), Some(3 << 29), Some(64)));
     assert_eq!(limits("legacy"), (Some(0.25), Some(512 << 20), Some(100)));
     assert_eq!(limits("unlimited"), (Some(0.0), Some(1 << 30), Some(-1)));
-    // A non-zero deploy limit wins; a zero one gives way to the legacy key.
     assert_eq!(limits("both"), (Some(1.5), Some(256 << 20), None));
     let findings = crate::lint::run(&project.services);
     assert!(!rules(&findings, "deploy").contains(&"MCP004"));
     assert!(rules(&findings, "unlimited").contains(&"MCP004"));
+
+    // A deploy block without `pids` says 0 there: `pids_limit: 100` contradicts it.
+    let (sources, error) = error_of(&["limits/conflict.yml"]);
+    let diagnostic = &error.to_diagnostics()[0];
+    assert!(
+        diagnostic
+            .message
+            .contains("`pids_limit` and `deploy.resources.limits.pids`")
+    );
+    assert_eq!(at(&sources, diagnostic.primary_span()), "conflict.yml:9:17");
 }
 
 #[test]

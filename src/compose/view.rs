@@ -707,27 +707,58 @@ fn limits(service: &Map) -> Result<LimitsView, ComposeError> {
         })?;
         Ok(Some(located(pids, node)))
     };
+    let memory_limits = (
+        deploy_value("memory").map_or(Ok(None), |n| memory(n, "memory"))?,
+        service
+            .get("mem_limit")
+            .map_or(Ok(None), |n| memory(n, "mem_limit"))?,
+    );
+    let cpu_limits = (
+        deploy_value("cpus").map_or(Ok(None), |n| cpus(n, "cpus"))?,
+        service.get("cpus").map_or(Ok(None), |n| cpus(n, "cpus"))?,
+    );
+    let pid_limits = (
+        deploy_value("pids").map_or(Ok(None), |n| pids(n, "pids"))?,
+        service
+            .get("pids_limit")
+            .map_or(Ok(None), |n| pids(n, "pids_limit"))?,
+    );
+    if deploy.is_some() {
+        agree(&memory_limits, "mem_limit", "memory", |m| m.value, 0)?;
+        agree(&cpu_limits, "cpus", "cpus", |c| c.value, 0.0)?;
+        agree(&pid_limits, "pids_limit", "pids", |p| p.value, 0)?;
+    }
     Ok(LimitsView {
-        memory: pick(
-            deploy_value("memory").map_or(Ok(None), |n| memory(n, "memory"))?,
-            service
-                .get("mem_limit")
-                .map_or(Ok(None), |n| memory(n, "mem_limit"))?,
-            |m| m.value == 0,
-        ),
-        cpus: pick(
-            deploy_value("cpus").map_or(Ok(None), |n| cpus(n, "cpus"))?,
-            service.get("cpus").map_or(Ok(None), |n| cpus(n, "cpus"))?,
-            |c| c.value == 0.0,
-        ),
-        pids: pick(
-            deploy_value("pids").map_or(Ok(None), |n| pids(n, "pids"))?,
-            service
-                .get("pids_limit")
-                .map_or(Ok(None), |n| pids(n, "pids_limit"))?,
-            |p| p.value == 0,
-        ),
+        memory: pick(memory_limits.0, memory_limits.1, |m| m.value == 0),
+        cpus: pick(cpu_limits.0, cpu_limits.1, |c| c.value == 0.0),
+        pids: pick(pid_limits.0, pid_limits.1, |p| p.value == 0),
     })
+}
+
+/// compose-go refuses a project where a service has `deploy.resources.limits` and a legacy
+/// limit that says something else; a limit missing from `deploy` counts as 0 there.
+fn agree<T: PartialEq + Copy>(
+    (deploy, legacy): &(Option<Located<T>>, Option<Located<T>>),
+    legacy_key: &str,
+    deploy_key: &str,
+    value: impl Fn(&Located<T>) -> T,
+    zero: T,
+) -> Result<(), ComposeError> {
+    let Some(legacy) = legacy.as_ref().filter(|legacy| value(legacy) != zero) else {
+        return Ok(());
+    };
+    if deploy.as_ref().map_or(zero, &value) == value(legacy) {
+        return Ok(());
+    }
+    let Some(span) = &legacy.span else {
+        return Ok(());
+    };
+    Err(ComposeError::invalid(
+        span,
+        format!(
+            "`{legacy_key}` and `deploy.resources.limits.{deploy_key}` say different things (a limit missing from `deploy` is 0): Compose refuses the project; keep one of them"
+        ),
+    ))
 }
 
 /// The deploy limit unless it is zero (unset to Compose) and a legacy one is there.

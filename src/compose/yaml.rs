@@ -57,14 +57,14 @@ pub(crate) fn parse(text: &str, file: FileId) -> Result<Parsed, ComposeError> {
     // (its reader expects the NUL that C libyaml's buffer ends with). A line break added at the
     // end moves no offset in the text; the scalar it reaches gets its value back as written.
     let terminated;
-    let mut input = if text.ends_with('\n') {
+    let input = if text.ends_with('\n') {
         text.as_bytes()
     } else {
         terminated = format!("{text}\n");
         terminated.as_bytes()
     };
     let mut parser = Parser::new();
-    parser.set_input_string(&mut input);
+    parser.set_input(Chunks { rest: input });
     loop {
         let event = parser.parse().map_err(|error| builder.syntax(&error))?;
         if event.data == EventData::StreamEnd {
@@ -562,6 +562,37 @@ fn check_duplicates(entries: &[Entry]) -> Result<(), ComposeError> {
     Ok(())
 }
 
+/// The input handed to the parser a slice at a time. libyaml-safer decodes whatever its
+/// reader offers into a queue of `char`s, four bytes each: given the whole text it decodes
+/// it all at once, and a large file costs four times its size in fresh memory before the
+/// first event. A slice at a time, the queue stays small.
+struct Chunks<'a> {
+    rest: &'a [u8],
+}
+
+/// What the parser is offered at a time; a character split at the end comes back whole with
+/// the next slice.
+const CHUNK: usize = 16 * 1024;
+
+impl std::io::Read for Chunks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.rest.len()).min(CHUNK);
+        buf[..n].copy_from_slice(&self.rest[..n]);
+        self.rest = &self.rest[n..];
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Chunks<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        Ok(&self.rest[..self.rest.len().min(CHUNK)])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.rest = &self.rest[amount.min(self.rest.len())..];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,6 +617,21 @@ mod tests {
                 .and_then(|m| m.get(key))
                 .unwrap_or_else(|| panic!("no {key}"))
         })
+    }
+
+    /// The parser reads the text a slice at a time: characters that straddle a slice's end,
+    /// and everything after, keep their values and spans.
+    #[test]
+    fn input_is_read_in_slices_without_losing_a_character() {
+        for shift in 0..4 {
+            // `a: "` is 4 bytes: the 3- and 4-byte characters straddle the first slice's end.
+            let filler = "x".repeat(CHUNK - 4 - shift);
+            let value = format!("{filler}é→𝄞");
+            let (sources, root) = parse_one(&format!("a: \"{value}\"\nb: ü\n"));
+            assert_eq!(get(&root, &["a"]).as_str(), Some(value.as_str()), "{shift}");
+            assert_eq!(get(&root, &["b"]).as_str(), Some("ü"));
+            assert_eq!(text(&sources, get(&root, &["b"])), "ü");
+        }
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! For every case: Compose accepts the project exactly when mcpgen lints it (exit 0 or 1, never
 //! 2), both see the same services, and the core verdicts mcpgen gives are the ones Compose's
 //! resolved JSON justifies, read by the small oracle below (Docker's rules, not mcpgen's code).
+//! And field by field, mcpgen's service view (`lint --format view`) is Compose's resolved
+//! service: user, read_only, capabilities, security options, limits, where each bind lands,
+//! volumes the local driver binds, tmpfs, ports, devices, namespaces, network mode.
 //! Compose is required: without it every test here fails, saying how to get it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -51,8 +54,12 @@ fn compose_config(dir: &Path, case: &Case) -> Output {
 }
 
 fn mcpgen_lint(dir: &Path, case: &Case) -> Output {
+    mcpgen_lint_as(dir, case, "json")
+}
+
+fn mcpgen_lint_as(dir: &Path, case: &Case, format: &str) -> Output {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("mcpgen"));
-    command.args(["lint", "--format", "json"]);
+    command.args(["lint", "--format", format]);
     for env_file in case.env_files {
         command.args(["--env-file", env_file]);
     }
@@ -64,8 +71,10 @@ fn mcpgen_lint(dir: &Path, case: &Case) -> Output {
 
 /// A copy of a case's directory in a scratch one: with no `-f`, both tools look around the
 /// working directory (mcpgen for an mcp.toml in its parents too), which must hold only the case.
-fn scratch_copy(dir: &Path) -> tempfile::TempDir {
+fn scratch_copy(dir: &Path) -> Nested {
+    // One level down in the scratch directory, so a case's `..` stays inside it.
     let scratch = tempfile::tempdir().expect("temp dir");
+    let scratch = nested(scratch);
     for entry in std::fs::read_dir(dir).expect("case dir") {
         let path = entry.expect("entry").path();
         std::fs::copy(
@@ -75,6 +84,28 @@ fn scratch_copy(dir: &Path) -> tempfile::TempDir {
         .expect("copy");
     }
     scratch
+}
+
+/// A scratch directory whose project sits in `project/`, with the temporary directory kept
+/// alive by the returned guard.
+struct Nested {
+    _root: tempfile::TempDir,
+    project: std::path::PathBuf,
+}
+
+impl Nested {
+    fn path(&self) -> &Path {
+        &self.project
+    }
+}
+
+fn nested(root: tempfile::TempDir) -> Nested {
+    let project = root.path().join("project");
+    std::fs::create_dir(&project).expect("project dir");
+    Nested {
+        _root: root,
+        project,
+    }
 }
 
 /// Go's `strconv.Atoi`, as moby's user lookup parses a numeric user.
@@ -205,6 +236,15 @@ const fn case(dir: &'static str) -> Case {
 
 const CASES: &[Case] = &[
     case("dotenv"),
+    case("dotenv-paths"),
+    case("host-paths"),
+    case("limits-conflict"),
+    case("limits-ports-devices"),
+    // No -f: the base and the override Compose finds by itself.
+    Case {
+        files: &[],
+        ..case("override-default")
+    },
     // The environment wins over `.env`.
     Case {
         env: &[("RUN_AS", "10001"), ("NO_NEW_PRIVILEGES", "true")],
@@ -312,4 +352,238 @@ fn the_oracle_reads_users_as_moby_does() {
     for user in ["1000", "1000:0", "nobody", "-1", "0x0", " 0", "rooty"] {
         assert!(!runs_as_root(Some(user)), "{user}");
     }
+}
+
+/// `//`, `.` and `..` resolved lexically, as the engine's mount would see the path.
+fn clean(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    if path.starts_with('/') {
+        format!("/{}", parts.join("/"))
+    } else {
+        parts.join("/")
+    }
+}
+
+/// An empty `user` is no `user` to the engine (the image's), and Compose's JSON leaves it out.
+fn user(value: &serde_json::Value) -> serde_json::Value {
+    match value.as_str() {
+        Some("") | None => serde_json::Value::Null,
+        Some(_) => value.clone(),
+    }
+}
+
+fn flag(service: &serde_json::Value, key: &str) -> bool {
+    service[key].as_bool().unwrap_or(false)
+}
+
+fn sorted_strings(list: &serde_json::Value) -> Vec<String> {
+    let mut items: Vec<String> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_str().map(str::to_string))
+        .collect();
+    items.sort();
+    items.dedup();
+    items
+}
+
+/// Each port as `host_ip|published`, sorted: the same fields in both readings.
+fn published(ports: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = ports
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|port| {
+            format!(
+                "{}|{}",
+                port["host_ip"].as_str().unwrap_or_default(),
+                port["published"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn number(value: &serde_json::Value) -> Option<f64> {
+    value
+        .as_f64()
+        .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+}
+
+/// The fields both readings name alike, normalized alike: an empty `user` is none, an absent
+/// flag is false, capabilities are a set.
+fn same_named(service: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    let fields = serde_json::json!({
+        "image": service["image"],
+        "user": user(&service["user"]),
+        "read_only": flag(service, "read_only"),
+        "privileged": flag(service, "privileged"),
+        "init": flag(service, "init"),
+        "cap_drop": sorted_strings(&service["cap_drop"]),
+        "cap_add": sorted_strings(&service["cap_add"]),
+        "network_mode": service["network_mode"],
+        "container_name": service["container_name"],
+    });
+    fields.as_object().cloned().unwrap_or_default()
+}
+
+/// What Compose's resolved service says about the fields the rules read, in one shape.
+/// Compose refuses a deploy limit that disagrees with a legacy one, so either is the limit.
+fn compose_view(config: &serde_json::Value, service: &serde_json::Value) -> serde_json::Value {
+    let deploy = &service["deploy"]["resources"]["limits"];
+    let limit = |deploy_key: &str, legacy_key: &str| {
+        number(&deploy[deploy_key])
+            .filter(|value| *value != 0.0)
+            .or_else(|| number(&service[legacy_key]))
+            .or_else(|| number(&deploy[deploy_key]))
+    };
+    let mut mounts: Vec<serde_json::Value> = service["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|mount| {
+            let kind = mount["type"].as_str().unwrap_or_default();
+            let source = mount["source"].as_str().map(str::to_string);
+            let mut read_only = flag(mount, "read_only");
+            let mut bound = None;
+            if kind == "volume" {
+                let definition = &config["volumes"][source.as_deref().unwrap_or_default()];
+                let driver = definition["driver"].as_str().unwrap_or("local");
+                let o = definition["driver_opts"]["o"].as_str().unwrap_or_default();
+                let device = definition["driver_opts"]["device"].as_str();
+                if driver == "local" && o.split(',').any(|f| f == "bind" || f == "rbind") {
+                    read_only |= o.split(',').any(|f| f == "ro");
+                    bound = device.map(clean);
+                }
+            }
+            match bound {
+                Some(device) => serde_json::json!({
+                    "type": "bind", "source": device, "volume": source,
+                    "target": mount["target"], "read_only": read_only,
+                }),
+                None => serde_json::json!({
+                    "type": kind,
+                    "source": if kind == "bind" { source.as_deref().map(clean) } else { source },
+                    "volume": null, "target": mount["target"], "read_only": read_only,
+                }),
+            }
+        })
+        .collect();
+    mounts.sort_by_key(|mount| mount["target"].to_string());
+    let mut tmpfs: Vec<String> = sorted_strings(&service["tmpfs"])
+        .iter()
+        .map(|spec| spec.split(':').next().unwrap_or_default().to_string())
+        .collect();
+    tmpfs.sort();
+    let ports = published(&service["ports"]);
+    let mut devices: Vec<String> = service["devices"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|device| device["source"].as_str().map(str::to_string))
+        .collect();
+    devices.sort();
+    let namespaces: serde_json::Map<String, serde_json::Value> =
+        ["pid", "ipc", "uts", "userns_mode", "cgroup"]
+            .iter()
+            .filter(|key| service[**key].is_string())
+            .map(|key| ((*key).to_string(), service[*key].clone()))
+            .collect();
+    let mut fields = same_named(service);
+    fields.extend(serde_json::json!({
+        "security_opt": service["security_opt"].as_array().cloned().unwrap_or_default(),
+        "namespaces": namespaces,
+        "limits": [limit("cpus", "cpus"), limit("memory", "mem_limit"), limit("pids", "pids_limit")],
+        "mounts": mounts,
+        "tmpfs": tmpfs,
+        "ports": ports,
+        "devices": devices,
+    }).as_object().cloned().unwrap_or_default());
+    serde_json::Value::Object(fields)
+}
+
+/// mcpgen's service view (`lint --format view`) in the same shape.
+fn mcpgen_view(view: &serde_json::Value) -> serde_json::Value {
+    let mut mounts: Vec<serde_json::Value> = view["mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        // Long-syntax tmpfs mounts are mounts to Compose too; `tmpfs:` entries are not.
+        .cloned()
+        .collect();
+    mounts.sort_by_key(|mount| mount["target"].to_string());
+    let mut tmpfs: Vec<String> = sorted_strings(&view["tmpfs"]);
+    tmpfs.sort();
+    let ports = published(&view["ports"]);
+    let mut devices: Vec<String> = sorted_strings(&view["devices"])
+        .iter()
+        .map(|device| device.split(':').next().unwrap_or_default().to_string())
+        .collect();
+    devices.sort();
+    let limits = &view["limits"];
+    let mut fields = same_named(view);
+    fields.extend(
+        serde_json::json!({
+            "security_opt": view["security_opt"],
+            "namespaces": view["namespaces"],
+            "limits": [number(&limits["cpus"]), number(&limits["memory"]), number(&limits["pids"])],
+            "mounts": mounts,
+            "tmpfs": tmpfs,
+            "ports": ports,
+            "devices": devices,
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
+    );
+    serde_json::Value::Object(fields)
+}
+
+/// Field by field, mcpgen reads every service as Compose resolves it: user, read_only,
+/// capabilities, security options, limits, mounts (where binds land, volumes that are binds),
+/// tmpfs, ports, devices, namespaces, network mode.
+#[test]
+fn mcpgen_sees_each_service_as_compose_resolves_it() {
+    require_compose();
+    let mut compared = Vec::new();
+    for case in CASES {
+        let scratch = scratch_copy(&fixtures().join("agreement").join(case.dir));
+        let dir = scratch.path();
+        let compose = compose_config(dir, case);
+        if !compose.status.success() {
+            continue;
+        }
+        let config: serde_json::Value =
+            serde_json::from_slice(&compose.stdout).expect("Compose prints JSON");
+        let viewed = mcpgen_lint_as(dir, case, "view");
+        assert_eq!(code(&viewed), 0, "{}: {}", case.dir, stderr(&viewed));
+        let views: serde_json::Value = serde_json::from_str(&stdout(&viewed))
+            .unwrap_or_else(|e| panic!("{}: {e}: {}", case.dir, stderr(&viewed)));
+        let services = config["services"].as_object().expect("services");
+        let views = views.as_array().expect("views");
+        assert_eq!(views.len(), services.len(), "{}: services", case.dir);
+        for view in views {
+            let name = view["name"].as_str().unwrap_or_default();
+            let service = &services[name];
+            assert_eq!(
+                mcpgen_view(view),
+                compose_view(&config, service),
+                "{}: service `{name}` (left: mcpgen, right: Compose)",
+                case.dir
+            );
+        }
+        compared.push(format!("{}: {} service(s)", case.dir, views.len()));
+    }
+    eprintln!("{}", compared.join("\n"));
 }

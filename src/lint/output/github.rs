@@ -1,6 +1,6 @@
 //! `--format github`: workflow commands that GitHub Actions shows as annotations on the diff.
 
-use std::fmt::Write as _;
+use std::io::{self, Write};
 
 use super::finding_location;
 use crate::diag::Severity;
@@ -19,8 +19,7 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn render(sources: &Sources, findings: &[Finding]) -> String {
-    let mut out = String::new();
+pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> io::Result<()> {
     for finding in findings.iter().filter(|f| f.suppressed.is_none()) {
         let level = match finding.severity {
             Severity::Error => "error",
@@ -38,14 +37,14 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
         }
         params.push(format!("title={title}"));
         let message = format!("{}\nhelp: {}", finding.headline(), finding.help);
-        let _ = writeln!(
+        writeln!(
             out,
             "::{level} {}::{}",
             params.join(","),
             escape_data(&message)
-        );
+        )?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]

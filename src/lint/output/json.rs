@@ -1,5 +1,7 @@
 //! `--format json`: one document, versioned; its schema is `schema/lint-output.schema.json`.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
 
 use super::{Location, finding_location, location};
@@ -15,7 +17,34 @@ struct Document<'a> {
     version: u32,
     tool: Tool,
     summary: Summary,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Findings<'a>,
+}
+
+/// The findings, each turned into its JSON shape as it is written: a large report never has
+/// a second copy of them in memory.
+struct Findings<'a> {
+    sources: &'a Sources,
+    findings: &'a [Finding],
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let sources = self.sources;
+        serializer.collect_seq(self.findings.iter().map(|f| JsonFinding {
+            rule: f.rule.code,
+            name: f.rule.name,
+            severity: f.severity.as_str(),
+            service: Some(f.service.as_str()).filter(|service| !service.is_empty()),
+            message: &f.message,
+            help: &f.help,
+            note: f.note.as_deref(),
+            location: finding_location(sources, f),
+            suppressed: f.suppressed.as_ref().map(|(reason, span)| JsonSuppression {
+                reason,
+                location: span.as_ref().map(|s| location(sources, s)),
+            }),
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -42,17 +71,18 @@ struct JsonFinding<'a> {
     message: &'a str,
     help: &'a str,
     note: Option<&'a str>,
-    location: Option<Location>,
+    location: Option<Location<'a>>,
     suppressed: Option<JsonSuppression<'a>>,
 }
 
 #[derive(Serialize)]
 struct JsonSuppression<'a> {
     reason: &'a str,
-    location: Option<Location>,
+    location: Option<Location<'a>>,
 }
 
-pub fn render(sources: &Sources, findings: &[Finding]) -> String {
+/// Writes the document to `out`, as it is made: a large report is never held whole.
+pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> io::Result<()> {
     let mut summary = Summary::default();
     for finding in findings {
         if finding.suppressed.is_some() {
@@ -72,25 +102,8 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
             version: env!("CARGO_PKG_VERSION"),
         },
         summary,
-        findings: findings
-            .iter()
-            .map(|f| JsonFinding {
-                rule: f.rule.code,
-                name: f.rule.name,
-                severity: f.severity.as_str(),
-                service: Some(f.service.as_str()).filter(|service| !service.is_empty()),
-                message: &f.message,
-                help: &f.help,
-                note: f.note.as_deref(),
-                location: finding_location(sources, f),
-                suppressed: f.suppressed.as_ref().map(|(reason, span)| JsonSuppression {
-                    reason,
-                    location: span.as_ref().map(|s| location(sources, s)),
-                }),
-            })
-            .collect(),
+        findings: Findings { sources, findings },
     };
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut out, &document)?;
+    out.write_all(b"\n")
 }

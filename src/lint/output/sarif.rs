@@ -2,6 +2,7 @@
 //! of the parts mcpgen fills; validated against Microsoft's validator in the tests.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -232,7 +233,8 @@ fn sarif_location(loc: super::Location) -> SarifLocation {
     }
 }
 
-pub fn render(sources: &Sources, findings: &[Finding]) -> String {
+/// Writes the log to `out`, as it is made: a large report is never held whole.
+pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> io::Result<()> {
     let results = findings
         .iter()
         .map(|finding| {
@@ -281,7 +283,6 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
             column_kind: "unicodeCodePoints",
         }],
     };
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut out, &log)?;
+    out.write_all(b"\n")
 }

@@ -3,6 +3,8 @@
 //! Library errors and lint findings both become [`Diagnostic`]s; machine formats (JSON, SARIF,
 //! GitHub annotations) read the same values.
 
+use std::fmt::Write as _;
+
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::source::{Sources, Span};

@@ -154,7 +154,7 @@ fn is_token(word: &str) -> bool {
 /// A long string of mixed letters and digits with the entropy of a random key (a path, a word
 /// or a version never has it).
 fn high_entropy(word: &str) -> bool {
-    if word.len() < 32 || word.contains('/') && word.starts_with('/') {
+    if word.len() < 32 || word.starts_with('/') {
         return false;
     }
     let has = |f: fn(&char) -> bool| word.chars().any(|c| f(&c));
@@ -244,8 +244,9 @@ pub fn secrets_in_argv(argv: &[String]) -> Vec<usize> {
     found
 }
 
-/// `text` with every credential-shaped word, header value and secret flag's value replaced by
-/// `…`, for anything mcpgen shows: diffs, logs.
+/// `text` with the value of every credential-shaped key, every credential-shaped word and every
+/// header value replaced by `…`, for anything mcpgen shows: diffs (a dry run's diff shows the
+/// user's own lines too), logs.
 pub fn mask(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
@@ -254,7 +255,69 @@ pub fn mask(text: &str) -> String {
     out
 }
 
+/// The quoted value of every credential-shaped key on the line (`"GITHUB_TOKEN": "…"`,
+/// `API_KEY = "…"`), unless it is a reference (`${VAR}`).
+fn redact_keys(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some((before, key, after)) = next_key(rest) {
+        out.push_str(before);
+        out.push_str(key);
+        let trimmed = after.trim_start_matches([' ', '\t']);
+        let separator = &after[..after.len() - trimmed.len()];
+        let Some(value_part) = trimmed
+            .strip_prefix([':', '='])
+            .map(|v| v.trim_start_matches([' ', '\t']))
+        else {
+            rest = after;
+            continue;
+        };
+        let Some(quote) = value_part
+            .chars()
+            .next()
+            .filter(|c| *c == '"' || *c == '\'')
+        else {
+            rest = after;
+            continue;
+        };
+        let Some(end) = value_part[1..].find(quote) else {
+            rest = after;
+            continue;
+        };
+        let value = &value_part[1..=end];
+        let name = key.trim_matches(['"', '\'']);
+        let spacing = &trimmed[1..trimmed.len() - value_part.len()];
+        out.push_str(separator);
+        out.push_str(&trimmed[..1]);
+        out.push_str(spacing);
+        if is_credential_key(name) && !value.starts_with('$') {
+            out.push(quote);
+            out.push('…');
+            out.push(quote);
+        } else {
+            out.push_str(&value_part[..end + 2]);
+        }
+        rest = &value_part[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The next key-looking word: a quoted string or a bare TOML key.
+fn next_key(text: &str) -> Option<(&str, &str, &str)> {
+    let start = text.find(|c: char| c == '"' || c.is_ascii_alphabetic() || c == '_')?;
+    let tail = &text[start..];
+    let len = if let Some(quoted) = tail.strip_prefix('"') {
+        quoted.find('"')? + 2
+    } else {
+        tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(tail.len())
+    };
+    Some((&text[..start], &tail[..len], &tail[len..]))
+}
+
 fn mask_line(line: &str) -> String {
+    let line = &redact_keys(line);
     let lower = line.to_ascii_lowercase();
     for header in ["authorization:", "cookie:", "x-api-key:"] {
         if let Some(at) = lower.find(header) {
@@ -266,7 +329,7 @@ fn mask_line(line: &str) -> String {
         }
     }
     if line.contains("-----BEGIN") && line.contains("PRIVATE KEY") {
-        return "…\n".repeat(usize::from(line.ends_with('\n')).max(1));
+        return if line.ends_with('\n') { "…\n" } else { "…" }.to_string();
     }
     let mut out = String::with_capacity(line.len());
     let mut word = String::new();
@@ -366,6 +429,31 @@ mod tests {
         assert_eq!(
             mask("curl -H 'Authorization: Bearer abc123' https://x\n"),
             "curl -H 'Authorization: …' https://x\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::redact_keys as redact_line;
+
+    #[test]
+    fn secret_values_are_masked_and_everything_else_kept() {
+        assert_eq!(
+            redact_line(r#"-      "env": { "GITHUB_TOKEN": "ghp_x", "REGION": "eu" }"#),
+            r#"-      "env": { "GITHUB_TOKEN": "…", "REGION": "eu" }"#
+        );
+        assert_eq!(
+            redact_line(r#"+API_KEY = "abc" # note"#),
+            r#"+API_KEY = "…" # note"#
+        );
+        assert_eq!(
+            redact_line(r#" "GH_TOKEN": "${GH_TOKEN:-}","#),
+            r#" "GH_TOKEN": "${GH_TOKEN:-}","#
+        );
+        assert_eq!(
+            redact_line(r#"+  "args": ["-c", "exec x"],"#),
+            r#"+  "args": ["-c", "exec x"],"#
         );
     }
 }

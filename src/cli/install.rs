@@ -171,7 +171,7 @@ fn print_diffs(plan: &install::Plan, home: &Path) {
                 .context_radius(3)
                 .header(&path, &format!("{path} (after install)"))
                 .to_string();
-            let _ = write!(stdout, "{}", crate::secrets::mask(&redact(&diff)));
+            let _ = write!(stdout, "{}", crate::secrets::mask(&diff));
         }
     }
 }
@@ -182,99 +182,5 @@ pub(super) fn show(path: &Path, home: &Path) -> String {
         Ok(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
         Ok(_) => "~".to_string(),
         Err(_) => path.display().to_string(),
-    }
-}
-
-/// A diff shows the user's own lines too, and some carry literal tokens (the very entries an
-/// install replaces): values of secret-looking keys are masked, so a dry run in a CI log or a
-/// shared terminal shows no secret.
-fn redact(text: &str) -> String {
-    text.lines()
-        .map(redact_line)
-        .map(|line| line + "\n")
-        .collect()
-}
-
-fn redact_line(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some((before, key, after)) = next_key(rest) {
-        out.push_str(before);
-        out.push_str(key);
-        let trimmed = after.trim_start_matches([' ', '\t']);
-        let separator = &after[..after.len() - trimmed.len()];
-        let Some(value_part) = trimmed
-            .strip_prefix([':', '='])
-            .map(|v| v.trim_start_matches([' ', '\t']))
-        else {
-            rest = after;
-            continue;
-        };
-        let Some(quote) = value_part
-            .chars()
-            .next()
-            .filter(|c| *c == '"' || *c == '\'')
-        else {
-            rest = after;
-            continue;
-        };
-        let Some(end) = value_part[1..].find(quote) else {
-            rest = after;
-            continue;
-        };
-        let value = &value_part[1..=end];
-        let name = key.trim_matches(['"', '\'']);
-        let spacing = &trimmed[1..trimmed.len() - value_part.len()];
-        out.push_str(separator);
-        out.push_str(&trimmed[..1]);
-        out.push_str(spacing);
-        if crate::init::import::is_secret_key(name) && !value.starts_with('$') {
-            out.push(quote);
-            out.push('…');
-            out.push(quote);
-        } else {
-            out.push_str(&value_part[..end + 2]);
-        }
-        rest = &value_part[end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The next key-looking word: a quoted string or a bare TOML key.
-fn next_key(text: &str) -> Option<(&str, &str, &str)> {
-    let start = text.find(|c: char| c == '"' || c.is_ascii_alphabetic() || c == '_')?;
-    let tail = &text[start..];
-    let len = if let Some(quoted) = tail.strip_prefix('"') {
-        quoted.find('"')? + 2
-    } else {
-        tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-            .unwrap_or(tail.len())
-    };
-    Some((&text[..start], &tail[..len], &tail[len..]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_line;
-
-    #[test]
-    fn secret_values_are_masked_and_everything_else_kept() {
-        assert_eq!(
-            redact_line(r#"-      "env": { "GITHUB_TOKEN": "ghp_x", "REGION": "eu" }"#),
-            r#"-      "env": { "GITHUB_TOKEN": "…", "REGION": "eu" }"#
-        );
-        assert_eq!(
-            redact_line(r#"+API_KEY = "abc" # note"#),
-            r#"+API_KEY = "…" # note"#
-        );
-        assert_eq!(
-            redact_line(r#" "GH_TOKEN": "${GH_TOKEN:-}","#),
-            r#" "GH_TOKEN": "${GH_TOKEN:-}","#
-        );
-        assert_eq!(
-            redact_line(r#"+  "args": ["-c", "exec x"],"#),
-            r#"+  "args": ["-c", "exec x"],"#
-        );
     }
 }

@@ -20,6 +20,8 @@ use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, value};
 use super::known_servers::{self, Known, State};
 use crate::config::validate::valid_server_name;
 use crate::error::Error;
+// Secret-looking variable names and flags, as the lint judges them.
+use crate::secrets::{is_credential_key as is_secret_key, is_secret_flag};
 
 /// One stdio server as a client has it.
 #[derive(Debug, Clone, PartialEq)]
@@ -300,13 +302,6 @@ pub fn sanitize(name: &str) -> String {
     out.truncate(63);
     out.trim_end_matches('-').to_string()
 }
-
-/// Secret-looking variable names, as the lint judges them.
-pub fn is_secret_key(key: &str) -> bool {
-    crate::secrets::is_credential_key(key)
-}
-
-use crate::secrets::is_secret_flag;
 
 /// The variable a secret should come from: the one its value already refers to, else its own.
 fn secret_variable(key: &str, value: &str) -> String {

@@ -123,10 +123,17 @@ impl ListKind {
 enum Track {
     Nothing,
     Initialize,
-    Discover,
+    /// `modern`: the request carried the 2026-07-28 `_meta`; its success opens the session.
+    Discover {
+        modern: bool,
+    },
     /// A request of the 2026-07-28 era (it carried `_meta`): its success opens the session.
     Modern,
-    List(ListKind, Vec<u8>),
+    List {
+        kind: ListKind,
+        request: Vec<u8>,
+        modern: bool,
+    },
     Subscribe(String, Vec<u8>),
     Unsubscribe(String),
     SetLevel(Vec<u8>),
@@ -421,20 +428,21 @@ impl Session {
     }
 
     fn track(&mut self, method: &str, line: &[u8]) -> Track {
-        if let Some(meta) = message::meta(line) {
-            if meta
-                .get("io.modelcontextprotocol/protocolVersion")
+        // Read once per request: a 2026-07-28 request names its protocol version in `_meta`.
+        let modern = message::meta(line).filter(|meta| {
+            meta.get("io.modelcontextprotocol/protocolVersion")
                 .is_some()
-            {
-                self.remembered.meta = Some(meta);
-            }
+        });
+        let is_modern = modern.is_some();
+        if modern.is_some() {
+            self.remembered.meta = modern;
         }
         match method {
             "initialize" => {
                 self.remembered.initialize = Some(line.to_vec());
                 Track::Initialize
             }
-            "server/discover" => Track::Discover,
+            "server/discover" => Track::Discover { modern: is_modern },
             "resources/subscribe" => message::param_str(line, "uri")
                 .map_or(Track::Nothing, |uri| Track::Subscribe(uri, line.to_vec())),
             "resources/unsubscribe" => {
@@ -443,12 +451,12 @@ impl Session {
             "logging/setLevel" => Track::SetLevel(line.to_vec()),
             _ => match ListKind::from_method(method) {
                 // Only the first page: it is what a new process is asked for to compare.
-                Some(kind) if !message::has_param(line, "cursor") => {
-                    Track::List(kind, line.to_vec())
-                }
-                _ if self.remembered.meta.is_some() && message::meta(line).is_some() => {
-                    Track::Modern
-                }
+                Some(kind) if !message::has_param(line, "cursor") => Track::List {
+                    kind,
+                    request: line.to_vec(),
+                    modern: is_modern,
+                },
+                _ if is_modern => Track::Modern,
                 _ => Track::Nothing,
             },
         }
@@ -466,18 +474,18 @@ impl Session {
                 ));
                 self.established = true;
             }
-            Track::Discover => {
+            Track::Discover { modern } => {
                 self.remembered.discovered = Some(result()["capabilities"].clone());
                 // A 2026-07-28 session is open once discovery with `_meta` is answered.
-                if self.remembered.meta.is_some() {
-                    self.established = true;
-                }
+                self.established |= modern;
             }
             Track::Modern => self.established = true,
-            Track::List(kind, request) => {
-                if self.remembered.meta.is_some() && message::meta(&request).is_some() {
-                    self.established = true;
-                }
+            Track::List {
+                kind,
+                request,
+                modern,
+            } => {
+                self.established |= modern;
                 self.remembered.lists.insert(kind, (request, result()));
             }
             Track::Subscribe(uri, request) => {

@@ -168,6 +168,8 @@ pub struct Keeper {
     pub target: PathBuf,
     /// `None`: the installed keeper is current (or there is nothing to install).
     pub change: Option<BundleChange>,
+    /// The source's bytes, read once when planning.
+    contents: Vec<u8>,
 }
 
 /// The keeper shipped beside the running `mcpgen` (a release archive, `cargo install`, a
@@ -180,30 +182,49 @@ pub fn keeper_beside_mcpgen() -> Option<PathBuf> {
 }
 
 pub fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, Error> {
+    use crate::write::disk::{Disk as _, Entry, RealDisk, read_input};
+    // A debug build's keeper, with its debug info, runs to tens of MiB.
+    const MAX_KEEPER: u64 = 1 << 30;
     let target = dir.join(KEEPER_PATH);
-    let change = match &source {
-        None => None,
-        Some(source) => {
-            let wanted = fs::read(source).map_err(Error::io("read", source))?;
-            match fs::read(&target) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(BundleChange::Create),
-                Err(e) => return Err(Error::io("read", &target)(e)),
-                Ok(installed) if installed == wanted && mode_ok(&target, true) => None,
-                Ok(_) => Some(BundleChange::Update),
-            }
+    let Some(from) = &source else {
+        return Ok(Keeper {
+            source,
+            target,
+            change: None,
+            contents: Vec::new(),
+        });
+    };
+    let contents = read_input(from, MAX_KEEPER).map_err(Error::io("read", from))?;
+    let change = match RealDisk
+        .entry(&target)
+        .map_err(Error::io("inspect", &target))?
+    {
+        Entry::Missing => Some(BundleChange::Create),
+        Entry::File { .. } => {
+            let installed = RealDisk
+                .read(&target, MAX_KEEPER)
+                .map_err(Error::io("read", &target))?;
+            let current = installed.as_deref() == Some(contents.as_slice());
+            (!current || !mode_ok(&target, true)).then_some(BundleChange::Update)
+        }
+        other => {
+            return Err(Error::UnsafeOutput {
+                path: target,
+                what: other.describe(),
+            });
         }
     };
     Ok(Keeper {
         source,
         target,
         change,
+        contents,
     })
 }
 
 pub fn apply_keeper(keeper: &Keeper) -> Result<(), Error> {
-    if let (Some(source), Some(_)) = (&keeper.source, &keeper.change) {
-        let bytes = fs::read(source).map_err(Error::io("read", source))?;
-        crate::write::write_owned(&keeper.target, &bytes, true)?;
+    if keeper.change.is_some() {
+        crate::write::write_owned(&keeper.target, &keeper.contents, true)?;
     }
     Ok(())
 }

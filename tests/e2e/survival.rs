@@ -11,29 +11,16 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::figure;
-use crate::support::client::Held;
+use crate::support::client::recall_survivor;
 use crate::support::engine::rfc3339_nanos;
 use crate::support::inflight::{assert_retryable, request_in_flight, signal};
 use crate::support::stack::{FAKE, MEMORY};
 use crate::support::{Stack, call, list_tools};
 
 const WRITTEN: &str = "written before the fault";
-
-fn write_entity(held: &mut Held) {
-    let entity = json!({"entities": [{"name": "survivor", "entityType": "test", "observations": [WRITTEN]}]});
-    let created = held.ask(&call("create_entities", entity));
-    assert!(
-        created.ok && created.result["is_error"] == false,
-        "{created:?}"
-    );
-}
-
-fn read_entity() -> Value {
-    call("open_nodes", json!({"names": ["survivor"]}))
-}
 
 /// Seconds from the container's (re)start to now.
 fn since_started(stack: &Stack, container: &str) -> f64 {
@@ -53,7 +40,7 @@ fn memory_survives(test: &str, fault: impl FnOnce(&Stack, &str)) -> (f64, f64) {
     stack.up(&["memory"]);
     let container = stack.container("memory");
     let mut held = stack.hold("memory", &[]);
-    write_entity(&mut held);
+    held.remember_survivor(WRITTEN);
     let before = stack.inspect(&container)["State"]["StartedAt"].clone();
 
     request_in_flight(
@@ -69,17 +56,9 @@ fn memory_survives(test: &str, fault: impl FnOnce(&Stack, &str)) -> (f64, f64) {
     assert_retryable(&in_flight, faulted.elapsed());
 
     // The same session: the entity written before the fault, read back.
-    let read = held.ask(&read_entity());
+    held.assert_survivor(WRITTEN);
     let answered = faulted.elapsed();
     let running_for = since_started(&stack, &container);
-    assert!(read.ok, "{read:?}");
-    assert!(
-        read.result["text"]
-            .as_str()
-            .unwrap_or_default()
-            .contains(WRITTEN),
-        "{read:?}"
-    );
     let tools = held.ask(&list_tools());
     assert!(tools.ok, "{tools:?}");
     assert!(tools.result.as_array().is_some_and(|t| !t.is_empty()));
@@ -248,12 +227,12 @@ fn a_server_whose_image_now_fails_at_once_ends_the_session_within_the_bound() {
     stack.up(&["memory"]);
     let container = stack.container("memory");
     let mut held = stack.hold("memory", &[("MCPGEN_RECOVER_TIMEOUT", "10")]);
-    write_entity(&mut held);
+    held.remember_survivor(WRITTEN);
     // The image now has no node: every new server process fails at once.
     stack.docker_ok(&["tag", "localhost/mcpgen-test-static:1", &image]);
     let faulted = Instant::now();
     stack.docker_ok(&["rm", "-f", &container]);
-    let in_flight = held.ask(&read_entity());
+    let in_flight = held.ask(&recall_survivor());
     let ended = faulted.elapsed();
     assert!(!in_flight.ok, "{in_flight:?}");
     let error = in_flight.error.unwrap_or_default();

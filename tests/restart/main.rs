@@ -42,9 +42,7 @@ fn a_session_survives_the_engine_restarting() {
     let stack = Stack::build("keep-engine", &[MEMORY]);
     stack.up(&["memory"]);
     let mut held = stack.hold("memory", &[]);
-    let entity = json!({"entities": [{"name": "survivor", "entityType": "test", "observations": [WRITTEN]}]});
-    let created = held.ask(&call("create_entities", entity));
-    assert!(created.ok, "{created:?}");
+    held.remember_survivor(WRITTEN);
 
     // A request in flight when the engine goes: answered with an error to retry.
     let container = stack.container("memory");
@@ -68,16 +66,8 @@ fn a_session_survives_the_engine_restarting() {
         let error = during.error.clone().unwrap_or_default();
         assert!(error.contains("send it again"), "{error}");
     }
-    let read = held.ask(&call("open_nodes", json!({"names": ["survivor"]})));
+    held.assert_survivor(WRITTEN);
     let answered = engine_back.elapsed();
-    assert!(read.ok, "{read:?}\n{}", stack.engine_view());
-    assert!(
-        read.result["text"]
-            .as_str()
-            .unwrap_or_default()
-            .contains(WRITTEN),
-        "{read:?}"
-    );
     let (_, log) = held.close();
     assert!(log.contains("session restored"), "{log}");
     assert!(

@@ -223,7 +223,39 @@ impl Stack {
     }
 }
 
+/// The memory server's entity a fault test writes on a session before the fault.
+const SURVIVOR: &str = "survivor";
+
+/// The op that reads the survivor back.
+pub fn recall_survivor() -> Value {
+    call("open_nodes", json!({"names": [SURVIVOR]}))
+}
+
 impl Held {
+    /// Writes the survivor, with `note` as its observation, on this session.
+    pub fn remember_survivor(&mut self, note: &str) {
+        let entity =
+            json!({"entities": [{"name": SURVIVOR, "entityType": "test", "observations": [note]}]});
+        let created = self.ask(&call("create_entities", entity));
+        assert!(
+            created.ok && created.result["is_error"] == false,
+            "{created:?}"
+        );
+    }
+
+    /// Reads the survivor back on this session: it must answer, with `note`.
+    pub fn assert_survivor(&mut self, note: &str) {
+        let read = self.ask(&recall_survivor());
+        assert!(read.ok, "{read:?}");
+        assert!(
+            read.result["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(note),
+            "{read:?}"
+        );
+    }
+
     fn write(&mut self, value: &Value) {
         use std::io::Write as _;
         let stdin = self.stdin.as_mut().expect("the session is open");

@@ -39,7 +39,8 @@ fn load(text: &str) -> mcpgen::config::Config {
     let path = dir.path().join("mcp.toml");
     std::fs::write(&path, text).expect("write");
     let mut sources = Sources::default();
-    mcpgen::config::load(&mut sources, Path::new(&path)).expect("valid stack")
+    mcpgen::config::load(&mut sources, Path::new(&path), &mcpgen::lint::catalog())
+        .expect("valid stack")
 }
 
 #[divan::bench(args = [10, 100, 1000])]
@@ -50,14 +51,19 @@ fn parse_and_validate(bencher: divan::Bencher, servers: usize) {
     std::fs::write(&path, &text).expect("write");
     bencher.bench(|| {
         let mut sources = Sources::default();
-        mcpgen::config::load(&mut sources, &path).expect("valid stack")
+        mcpgen::config::load(&mut sources, &path, &mcpgen::lint::catalog()).expect("valid stack")
     });
 }
 
 #[divan::bench(args = [10, 100, 1000])]
 fn lint(bencher: divan::Bencher, servers: usize) {
     let config = load(&stack_text(servers));
-    bencher.bench(|| mcpgen::lint::run(&mcpgen::lint::from_model::services(&config)));
+    bencher.bench(|| {
+        mcpgen::lint::run(
+            &mcpgen::frontend::toml::services(&config),
+            &config.stack.lint,
+        )
+    });
 }
 
 #[divan::bench(args = [10, 100, 1000])]

@@ -721,7 +721,7 @@ fn server_check(stack: &Stack, server: &Server, bundle: &str, cli: &DockerCli) -
     let container = stack.container_name(server);
     let recreate = format!(
         "docker compose -f {bundle}/{} -p {} up -d --force-recreate {}",
-        crate::render::compose::FILE_NAME,
+        crate::model::contract::COMPOSE_FILE_NAME,
         stack.name,
         server.name
     );
@@ -889,7 +889,7 @@ mod tests {
             toml_array(&words(command))
         );
         let parsed = crate::config::parse::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
-        let stack = crate::config::validate::validate(parsed.raw, &parsed.spans, "mcp.toml")
+        let stack = crate::config::validate::validate(parsed.raw, &parsed.spans, "mcp.toml", &[])
             .unwrap_or_else(|e| panic!("{e:?}"));
         stack
             .servers

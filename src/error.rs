@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::compose::ComposeError;
 use crate::config::ConfigError;
 use crate::diag::Diagnostic;
+use crate::frontend::compose::ComposeError;
 use crate::install::InstallProblem;
 use crate::render::RenderError;
 use crate::source::{FileId, Span};

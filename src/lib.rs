@@ -4,12 +4,12 @@
 //! container engine at run time.
 
 pub mod cli;
-pub mod compose;
 pub mod config;
 pub mod diag;
 pub mod doctor;
 pub mod error;
 pub mod fix;
+pub mod frontend;
 pub mod helper;
 pub mod init;
 pub mod install;
@@ -32,20 +32,25 @@ use render::Artifact;
 pub struct Compiled {
     pub findings: Vec<Finding>,
     pub artifacts: Vec<Artifact>,
+    settings: lint::Settings,
 }
 
 impl Compiled {
-    /// Findings that stop a build: errors no allow suppressed.
+    /// Findings that stop a build or fail a check: those `[lint] fail_on` fails, no allow
+    /// suppressed — the same verdict `mcpgen lint` gives.
     pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
-        lint::active(&self.findings).filter(|f| f.severity == diag::Severity::Error)
+        lint::settings::failing(&self.settings, &self.findings)
     }
 }
 
+/// Lints the stack under its own `[lint]` settings and renders every artifact.
 pub fn compile(config: &Config) -> Result<Compiled, Error> {
-    let findings = lint::run(&lint::from_model::services(config));
+    let settings = config.stack.lint.clone();
+    let findings = lint::run(&frontend::toml::services(config), &settings);
     let artifacts = render::render(&config.stack)?;
     Ok(Compiled {
         findings,
         artifacts,
+        settings,
     })
 }

@@ -136,6 +136,63 @@ pub fn not_a_file(metadata: &std::fs::Metadata) -> Option<&'static str> {
     Some("not a regular file")
 }
 
+/// What a path that is neither a file, a directory nor a link is, for messages.
+pub fn special_kind(metadata: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    let kind = metadata.file_type();
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a device"
+    }
+}
+
+/// The largest file of the user's mcpgen reads (mcp.toml, a client config, a status file).
+pub const MAX_INPUT: u64 = 64 << 20;
+
+/// Reads a file of the user's: a link they made is followed, but only a regular file is read
+/// (a FIFO or a device is refused without blocking), and no more than `max` bytes.
+pub fn read_input(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let refused = |what: &str| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("it is {what}, not a file"),
+        )
+    };
+    let nonblocking = rustix::fs::OFlags::NONBLOCK.bits() as i32;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nonblocking)
+        .open(path)?;
+    let metadata = file.metadata()?;
+    if metadata.is_dir() {
+        return Err(refused("a directory"));
+    }
+    if !metadata.is_file() {
+        return Err(refused(special_kind(&metadata)));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is larger than {} MiB", max >> 20),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A file of the user's as text: bounded, a regular file only (see [`read_input`]).
+pub fn read_users_text(path: &Path) -> std::io::Result<String> {
+    let bytes = read_input(path, MAX_INPUT)?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
+}
+
 /// What to do instead, for a path [`not_a_file`] refused; `file` is the file usually meant.
 pub fn not_a_file_help(path: &Path, kind: &str, file: &str) -> String {
     if kind == "a directory" {

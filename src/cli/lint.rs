@@ -212,8 +212,12 @@ fn compose_file_variable(
 ) -> Result<Option<Target>, Error> {
     // `.env` beside a compose file in `dir`, whichever it would be.
     let beside = [dir.join("compose.yaml")];
-    let variables =
-        crate::compose::project_variables(ui.sources_mut(), &beside, env_files, &process_env)?;
+    let variables = crate::frontend::compose::project_variables(
+        ui.sources_mut(),
+        &beside,
+        env_files,
+        &process_env,
+    )?;
     let lookup = |name: &str| process_env(name).or_else(|| variables.get(name).cloned());
     let Some(list) = lookup("COMPOSE_FILE").filter(|list| !list.is_empty()) else {
         return Ok(None);
@@ -293,9 +297,9 @@ fn lint_targets(
     for target in targets {
         let mut findings = match target {
             Target::Toml(path) => {
-                let config = crate::config::load(ui.sources_mut(), path)?;
-                let mut findings = crate::lint::run(&crate::lint::from_model::services(&config));
-                settings.retain(&mut findings);
+                let config = super::load_config(ui, path)?;
+                let findings =
+                    crate::lint::run(&crate::frontend::toml::services(&config), settings);
                 let source = ui.sources().get(config.file);
                 if want_fixes {
                     let fixes = crate::fix::wanted(&findings);
@@ -308,18 +312,20 @@ fn lint_targets(
                 findings
             }
             Target::Compose(files) => {
-                let variables = crate::compose::project_variables(
+                let variables = crate::frontend::compose::project_variables(
                     ui.sources_mut(),
                     files,
                     env_files,
                     &process_env,
                 )?;
                 let env = |name: &str| process_env(name).or_else(|| variables.get(name).cloned());
-                let mut project = crate::compose::load(ui.sources_mut(), files, &env)?;
-                let mut findings = crate::lint::run(&project.services);
-                findings.append(&mut project.notes);
-                crate::lint::sort(&mut findings);
-                settings.retain(&mut findings);
+                let mut project = crate::frontend::compose::load(ui.sources_mut(), files, &env)?;
+                let mut findings = crate::lint::run(&project.services, settings);
+                crate::lint::add_raised(
+                    &mut findings,
+                    std::mem::take(&mut project.notes),
+                    settings,
+                );
                 if want_fixes {
                     let fixes = crate::fix::wanted(&findings);
                     for (file, text) in
@@ -349,7 +355,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         Target::Toml(path) => Some(path.clone()),
         Target::Compose(_) => None,
     }) {
-        Some(path) => crate::config::load(ui.sources_mut(), &path)?.stack.lint,
+        Some(path) => super::load_config(ui, &path)?.stack.lint,
         None => Settings::default(),
     };
     let Some(settings) = args.settings(base, ui) else {
@@ -411,11 +417,13 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         return Ok(0);
     }
     emit(args.format, ui, &linted.findings)?;
-    Ok(if settings.fails(&linted.findings) {
-        EXIT_FINDINGS
-    } else {
-        0
-    })
+    Ok(
+        if crate::lint::settings::fails(&settings, &linted.findings) {
+            EXIT_FINDINGS
+        } else {
+            0
+        },
+    )
 }
 
 /// Writes the report. A machine format that cannot be written whole (stdout closed, disk

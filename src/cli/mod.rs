@@ -171,6 +171,11 @@ impl Cli {
                 config::discover(&cwd)?
             }
         };
-        config::load(ui.sources_mut(), &path)
+        load_config(ui, &path)
     }
+}
+
+/// Loads `mcp.toml`, its rule references checked against the lint catalog.
+fn load_config(ui: &mut Ui, path: &std::path::Path) -> Result<Config, Error> {
+    config::load(ui.sources_mut(), path, &crate::lint::catalog())
 }

@@ -1,6 +1,7 @@
 //! Reading `mcp.toml`: parse with spans, check against the schema, validate into the model.
 
 pub mod error;
+pub mod origins;
 pub mod parse;
 pub mod raw;
 pub mod validate;
@@ -8,9 +9,10 @@ pub mod validate;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::model::Stack;
-use crate::source::{FileId, Sources, Span};
+use crate::model::{RuleId, Stack};
+use crate::source::{FileId, Sources};
 pub use error::ConfigError;
+pub use origins::{Origin, Origins, ServerSpans};
 pub use parse::SpanIndex;
 
 pub const CONFIG_FILE_NAME: &str = "mcp.toml";
@@ -22,6 +24,8 @@ pub struct Config {
     pub path: PathBuf,
     pub file: FileId,
     pub origins: Origins,
+    /// Where each server's settings were written, in the order of `stack.servers`.
+    pub spans: Vec<ServerSpans>,
 }
 
 impl Config {
@@ -91,7 +95,9 @@ pub fn discover(start: &Path) -> Result<PathBuf, Error> {
         })
 }
 
-pub fn load(sources: &mut Sources, path: &Path) -> Result<Config, Error> {
+/// Reads and validates `mcp.toml`; `rules` are the lint rules its `[lint]` and `allow` entries
+/// may name.
+pub fn load(sources: &mut Sources, path: &Path, rules: &[RuleId]) -> Result<Config, Error> {
     let io = |source| Error::Io {
         action: "read",
         path: path.to_path_buf(),
@@ -104,7 +110,7 @@ pub fn load(sources: &mut Sources, path: &Path) -> Result<Config, Error> {
             kind,
         });
     }
-    let text = crate::write::read_users_text(path).map_err(io)?;
+    let text = crate::source::read_users_text(path).map_err(io)?;
     let file = sources.add(path, text);
     let text = &sources.get(file).text;
     let source_name = path.file_name().map_or_else(
@@ -114,69 +120,22 @@ pub fn load(sources: &mut Sources, path: &Path) -> Result<Config, Error> {
     let config_error = |errors| Error::Config { file, errors };
     let parsed = parse::parse(text).map_err(config_error)?;
     let stack =
-        validate::validate(parsed.raw, &parsed.spans, &source_name).map_err(config_error)?;
+        validate::validate(parsed.raw, &parsed.spans, &source_name, rules).map_err(config_error)?;
+    let origins = Origins {
+        file,
+        spans: parsed.spans,
+    };
     Ok(Config {
+        spans: stack
+            .servers
+            .iter()
+            .map(|server| origins.server_spans(server))
+            .collect(),
         stack,
         path: path.to_path_buf(),
         file,
-        origins: Origins {
-            file,
-            spans: parsed.spans,
-        },
+        origins,
     })
-}
-
-/// Answers "which text set this value?" for lint findings on a resolved server: the server's
-/// own key, else the `[defaults]` key it inherited, else the server's table (where it is missing).
-#[derive(Debug)]
-pub struct Origins {
-    file: FileId,
-    spans: SpanIndex,
-}
-
-/// Where a setting of a server came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    Server(Span),
-    Defaults(Span),
-    /// Not set anywhere: the span is the server's table header.
-    Missing(Span),
-}
-
-impl Origin {
-    pub fn span(&self) -> &Span {
-        match self {
-            Origin::Server(span) | Origin::Defaults(span) | Origin::Missing(span) => span,
-        }
-    }
-}
-
-impl Origins {
-    /// `path` is relative to the server table, e.g. `limits/memory`.
-    pub fn setting(&self, server: &str, path: &str) -> Origin {
-        let server_at = format!("/servers/{}", parse::pointer_segment(server));
-        if let Some(range) = self.spans.value(&format!("{server_at}/{path}")) {
-            return Origin::Server(Span::new(self.file, range));
-        }
-        if let Some(range) = self.spans.value(&format!("/defaults/{path}")) {
-            return Origin::Defaults(Span::new(self.file, range));
-        }
-        Origin::Missing(self.server(server))
-    }
-
-    /// The server's own value at `path`, if it sets one.
-    pub fn own(&self, server: &str, path: &str) -> Option<Span> {
-        let pointer = format!("/servers/{}/{path}", parse::pointer_segment(server));
-        self.spans
-            .value(&pointer)
-            .map(|range| Span::new(self.file, range))
-    }
-
-    /// The server table's key (`[servers.memory]` → `memory`).
-    pub fn server(&self, server: &str) -> Span {
-        let pointer = format!("/servers/{}", parse::pointer_segment(server));
-        Span::new(self.file, self.spans.key(&pointer).unwrap_or(0..0))
-    }
 }
 
 #[cfg(test)]
@@ -185,9 +144,40 @@ mod tests {
 
     use super::*;
 
+    /// A catalog of two rules: config checks rule references against whatever it is given.
+    fn test_rules() -> [RuleId; 2] {
+        [
+            RuleId {
+                code: "MCP001",
+                name: "non-root-user",
+                core: true,
+            },
+            RuleId {
+                code: "MCP015",
+                name: "image-pinned",
+                core: false,
+            },
+        ]
+    }
+
+    #[test]
+    fn rule_references_are_checked_against_the_catalog_given() {
+        let text =
+            "[stack]\nname = \"s\"\n[lint]\nignore = [\"image-pinned\", \"MCP001\", \"MCP999\"]\n";
+        let errors = load_text(text).expect_err("two bad references");
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 2, "{messages:?}");
+        let (core, unknown) = (&text[errors[0].span()], &text[errors[1].span()]);
+        assert_eq!(
+            (core, unknown),
+            ("\"MCP001\"", "\"MCP999\""),
+            "{messages:?}"
+        );
+    }
+
     fn load_text(text: &str) -> Result<Stack, Vec<ConfigError>> {
         let parsed = parse::parse(text)?;
-        validate::validate(parsed.raw, &parsed.spans, CONFIG_FILE_NAME)
+        validate::validate(parsed.raw, &parsed.spans, CONFIG_FILE_NAME, &test_rules())
     }
 
     /// Fragments of real mcp.toml, so random inputs reach validation, not only the lexer.

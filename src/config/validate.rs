@@ -14,6 +14,7 @@ use crate::model::{
     Allow, ByteSize, Fallback, Health, Limits, Logging, Monitor, Mount, Profile, Restart, Secret,
     SecretSource, Server, Stack, Tmpfs, Volume,
 };
+use crate::model::{LintSettings, RuleId};
 
 /// The client targets mcpgen renders configs for.
 pub const CLIENT_TARGETS: &[&str] = &[
@@ -46,6 +47,8 @@ const DEFAULT_MONITOR_IMAGE: &str = concat!("localhost/mcpgen:", env!("CARGO_PKG
 
 struct Validator<'a> {
     spans: &'a SpanIndex,
+    /// The lint rules `[lint]` and `allow` entries may name.
+    rules: &'a [RuleId],
     errors: Vec<ConfigError>,
 }
 
@@ -53,9 +56,11 @@ pub fn validate(
     raw: RawConfig,
     spans: &SpanIndex,
     source_name: &str,
+    rules: &[RuleId],
 ) -> Result<Stack, Vec<ConfigError>> {
     let mut v = Validator {
         spans,
+        rules,
         errors: Vec::new(),
     };
     let stack = v.stack(raw, source_name);
@@ -141,7 +146,7 @@ impl Validator<'_> {
         let mut codes = Vec::new();
         for (index, key) in keys.iter().enumerate() {
             let at = format!("{pointer}/{index}");
-            match crate::lint::find_rule(key) {
+            match self.rule(key) {
                 Some(rule) if ignoring && rule.core => self.bad(
                     &at,
                     "rule",
@@ -155,8 +160,13 @@ impl Validator<'_> {
         codes
     }
 
+    fn rule(&self, key: &str) -> Option<RuleId> {
+        self.rules.iter().copied().find(|rule| rule.is(key))
+    }
+
     fn unknown_rule(&mut self, pointer: &str, key: &str) {
-        let known: Vec<String> = crate::lint::RULES
+        let known: Vec<String> = self
+            .rules
             .iter()
             .flat_map(|r| [r.code.to_string(), r.name.to_string()])
             .collect();
@@ -171,9 +181,9 @@ impl Validator<'_> {
         );
     }
 
-    fn lint(&mut self, raw: &super::raw::RawLint) -> crate::lint::Settings {
+    fn lint(&mut self, raw: &super::raw::RawLint) -> LintSettings {
         use super::raw::RawSeverity;
-        crate::lint::Settings {
+        LintSettings {
             select: raw
                 .select
                 .as_ref()
@@ -532,20 +542,8 @@ impl Validator<'_> {
                         "a reason is required: say why this server may break the rule",
                     );
                 }
-                if crate::lint::find_rule(&allow.rule).is_none() {
-                    let known: Vec<String> = crate::lint::RULES
-                        .iter()
-                        .flat_map(|r| [r.code.to_string(), r.name.to_string()])
-                        .collect();
-                    let hint = suggest(&allow.rule, &known)
-                        .map(|s| format!(" (did you mean `{s}`?)"))
-                        .unwrap_or_default();
-                    self.bad(
-                        &format!("{pointer}/rule"),
-                        "rule",
-                        &allow.rule,
-                        format!("not a known rule{hint}; `mcpgen rules` lists them"),
-                    );
+                if self.rule(&allow.rule).is_none() {
+                    self.unknown_rule(&format!("{pointer}/rule"), &allow.rule);
                 }
                 Allow {
                     rule: allow.rule.clone(),

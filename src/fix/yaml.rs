@@ -175,8 +175,8 @@ mod tests {
             })
             .collect();
         let mut sources = Sources::default();
-        let project = crate::compose::load(&mut sources, &paths, &|_| None).unwrap();
-        let findings = crate::lint::run(&project.services);
+        let project = crate::frontend::compose::load(&mut sources, &paths, &|_| None).unwrap();
+        let findings = crate::lint::run(&project.services, &Default::default());
         let fixes = crate::fix::wanted(&findings);
         let changed = apply(&sources, &project.services, &fixes);
         paths

@@ -187,7 +187,7 @@ fn client_of(path: &Path, top_key: &str) -> Option<&'static str> {
 
 /// Reads a client config: JSON (with comments) or Codex's TOML.
 pub fn read(path: &Path) -> Result<Source, Error> {
-    let text = crate::write::read_users_text(path).map_err(Error::io("read", path))?;
+    let text = crate::source::read_users_text(path).map_err(Error::io("read", path))?;
     let is_toml = path.extension().is_some_and(|e| e == "toml");
     let root: Json = if is_toml {
         let table: toml::Table =

@@ -8,8 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::model::contract::COMPOSE_FILE_NAME as COMPOSE_FILE;
 use crate::render::Artifact;
-use crate::render::compose::FILE_NAME as COMPOSE_FILE;
 use crate::render::header::{Stamp, verify_for};
 use crate::write::Owner;
 
@@ -182,7 +182,8 @@ pub fn keeper_beside_mcpgen() -> Option<PathBuf> {
 }
 
 pub fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, Error> {
-    use crate::write::disk::{Disk as _, Entry, RealDisk, read_input};
+    use crate::source::read_input;
+    use crate::write::disk::{Disk as _, Entry, RealDisk};
     // A debug build's keeper, with its debug info, runs to tens of MiB.
     const MAX_KEEPER: u64 = 1 << 30;
     let target = dir.join(KEEPER_PATH);

@@ -194,7 +194,7 @@ pub fn plan(
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
-    match crate::write::disk::read_input(path, crate::write::disk::MAX_INPUT) {
+    match crate::source::read_input(path, crate::source::MAX_INPUT) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", path)(e)),

@@ -1,6 +1,5 @@
 //! The lint pass: rules over [`ServiceView`]s, suppression by `allow` entries with reasons.
 
-pub mod from_model;
 pub mod host_path;
 pub mod output;
 pub mod rules;
@@ -9,9 +8,9 @@ pub mod settings;
 pub mod view;
 
 use crate::diag::{Diagnostic, Severity};
+pub use crate::model::LintSettings as Settings;
 use crate::source::Span;
 pub use rules::RULES;
-pub use settings::Settings;
 pub use view::ServiceView;
 
 /// A lint rule. Its documentation is the single text behind `mcpgen explain`, the docs page and
@@ -43,10 +42,22 @@ pub const DOC_HEADINGS: &[&str] = &[
 
 /// Finds a rule by code (any case) or name.
 pub fn find_rule(key: &str) -> Option<&'static Rule> {
-    RULES
-        .iter()
-        .copied()
-        .find(|rule| rule.code.eq_ignore_ascii_case(key) || rule.name == key)
+    RULES.iter().copied().find(|rule| rule.id().is(key))
+}
+
+/// Every rule as `mcp.toml` names it: what the config stage checks rule references against.
+pub fn catalog() -> Vec<crate::model::RuleId> {
+    RULES.iter().map(|rule| rule.id()).collect()
+}
+
+impl Rule {
+    pub fn id(&self) -> crate::model::RuleId {
+        crate::model::RuleId {
+            code: self.code,
+            name: self.name,
+            core: self.core,
+        }
+    }
 }
 
 /// A mechanical fix, said in terms of the service, not of a file format: `mcpgen lint --fix`
@@ -193,16 +204,25 @@ impl Finding {
     }
 }
 
-/// Runs every rule over every service; allow entries suppress, unused ones are reported.
-pub fn run(services: &[ServiceView]) -> Vec<Finding> {
+/// Runs the rules `settings` enable over every service; allow entries suppress, unused ones are
+/// reported. The one entry point of the rules: `build`, `check` and `lint` all come through here.
+pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
+    let unused_allow_on = settings::enabled(settings, &rules::mcp025_unused_allow::RULE);
     let mut findings = Vec::new();
     for service in services {
         let first = findings.len();
-        let mut used = vec![false; service.allows.len()];
+        // An allow for a rule that is off is neither used nor unused: nothing was checked.
+        let mut used: Vec<bool> = service
+            .allows
+            .iter()
+            .map(|allow| {
+                find_rule(&allow.rule).is_some_and(|rule| !settings::enabled(settings, rule))
+            })
+            .collect();
         for rule in RULES
             .iter()
             .copied()
-            .filter(|r| r.code != rules::UNUSED_ALLOW)
+            .filter(|r| r.code != rules::UNUSED_ALLOW && settings::enabled(settings, r))
         {
             let mut report = Report::default();
             (rule.check)(service, &mut report);
@@ -232,7 +252,7 @@ pub fn run(services: &[ServiceView]) -> Vec<Finding> {
             }
         }
         for (allow, used) in service.allows.iter().zip(used) {
-            if !used {
+            if !used && unused_allow_on {
                 findings.push(Finding {
                     rule: &rules::mcp025_unused_allow::RULE,
                     service: service.name.clone(),
@@ -292,6 +312,17 @@ pub fn sort(findings: &mut [Finding]) {
             at = source;
         }
     }
+}
+
+/// Adds the findings a front end raised itself (the compose reader's notes on the project)
+/// to those of the rules, under the same settings, in reading order.
+pub fn add_raised(findings: &mut Vec<Finding>, mut raised: Vec<Finding>, settings: &Settings) {
+    settings::retain(settings, &mut raised);
+    if raised.is_empty() {
+        return;
+    }
+    findings.append(&mut raised);
+    sort(findings);
 }
 
 /// Findings that still count: not suppressed.

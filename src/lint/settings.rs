@@ -1,42 +1,33 @@
-//! Which rules count and what fails a run: `[lint]` in mcp.toml, refined by command-line flags.
+//! What `[lint]` (refined by `mcpgen lint`'s flags) does to a run: which rules run, which
+//! findings count, and whether they fail it. Every command reads the same settings.
 
-use super::{Finding, RULES};
-use crate::diag::Severity;
+use super::{Finding, Rule};
+use crate::model::LintSettings;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// Rule codes to run; `None` runs every rule.
-    pub select: Option<Vec<&'static str>>,
-    /// Rule codes to skip. Never a core rule: validation refuses that.
-    pub ignore: Vec<&'static str>,
-    /// The lowest severity that fails `mcpgen lint`.
-    pub fail_on: Severity,
+/// Whether `rule` runs under these settings. Core rules always do.
+pub fn enabled(settings: &LintSettings, rule: &Rule) -> bool {
+    rule.core
+        || (settings
+            .select
+            .as_ref()
+            .is_none_or(|select| select.contains(&rule.code))
+            && !settings.ignore.contains(&rule.code))
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            select: None,
-            ignore: Vec::new(),
-            fail_on: Severity::Error,
-        }
-    }
+/// Drops the findings of rules these settings turn off.
+pub fn retain(settings: &LintSettings, findings: &mut Vec<Finding>) {
+    findings.retain(|f| enabled(settings, f.rule));
 }
 
-impl Settings {
-    /// Whether findings of rule `code` are reported. Core rules always are.
-    pub fn enabled(&self, code: &str) -> bool {
-        let core = RULES.iter().any(|r| r.code == code && r.core);
-        core || (self.select.as_ref().is_none_or(|s| s.contains(&code))
-            && !self.ignore.contains(&code))
-    }
+/// Whether these findings fail the run: an active one at `fail_on` or above.
+pub fn fails(settings: &LintSettings, findings: &[Finding]) -> bool {
+    super::active(findings).any(|f| f.severity >= settings.fail_on)
+}
 
-    pub fn retain(&self, findings: &mut Vec<Finding>) {
-        findings.retain(|f| self.enabled(f.rule.code));
-    }
-
-    /// Whether these findings make the run fail.
-    pub fn fails(&self, findings: &[Finding]) -> bool {
-        super::active(findings).any(|f| f.severity >= self.fail_on)
-    }
+/// The findings that fail the run.
+pub fn failing<'f>(
+    settings: &LintSettings,
+    findings: &'f [Finding],
+) -> impl Iterator<Item = &'f Finding> {
+    super::active(findings).filter(|f| f.severity >= settings.fail_on)
 }

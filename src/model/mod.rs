@@ -1,10 +1,13 @@
-//! The resolved stack: defaults, profiles and per-server overrides merged. Renderers read only
-//! this; where a value came from is answered by [`crate::config::Origins`], not stored here.
+//! The resolved stack: defaults, profiles and per-server overrides merged. Render, lint's
+//! mcp.toml front end and the run-time parts read only this; where a value came from is kept by
+//! the config stage beside it, not here. [`contract`] holds the names the stages agree on.
 
 pub mod contract;
 pub mod units;
 
 use std::time::Duration;
+
+use crate::diag::Severity;
 
 pub use units::ByteSize;
 
@@ -19,7 +22,45 @@ pub struct Stack {
     pub profiles: Vec<Profile>,
     pub clients: Vec<String>,
     pub servers: Vec<Server>,
-    pub lint: crate::lint::Settings,
+    pub lint: LintSettings,
+}
+
+/// `[lint]`: which rules run and what fails a run — the same for `build`, `check` and `lint`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintSettings {
+    /// Rule codes to run; `None` runs every rule. Core rules run whatever this says.
+    pub select: Option<Vec<&'static str>>,
+    /// Rule codes to skip. Never a core rule: validation refuses that.
+    pub ignore: Vec<&'static str>,
+    /// The lowest severity that fails the run.
+    pub fail_on: Severity,
+}
+
+impl Default for LintSettings {
+    fn default() -> Self {
+        Self {
+            select: None,
+            ignore: Vec::new(),
+            fail_on: Severity::Error,
+        }
+    }
+}
+
+/// A lint rule as `mcp.toml` names it. The config stage checks `[lint]` and `allow` entries
+/// against the catalog of these it is given, so it need not know the rules themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleId {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// A core rule can be allowed per server, with a reason, but not ignored globally.
+    pub core: bool,
+}
+
+impl RuleId {
+    /// Whether `key` names this rule: its code in any case, or its name.
+    pub fn is(&self, key: &str) -> bool {
+        self.code.eq_ignore_ascii_case(key) || self.name == key
+    }
 }
 
 impl Stack {

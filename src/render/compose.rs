@@ -6,22 +6,14 @@ use serde::Serialize;
 
 use super::RenderError;
 use super::header::{HeaderStyle, Identity, header_text, stamp};
-use crate::model::contract::{HELPER_MOUNT, HELPER_PATH, HELPER_SERVICE, helper_volume};
+use crate::model::contract::{
+    COMPOSE_FILE_NAME, EGRESS_NETWORK, HELPER_MOUNT, HELPER_PATH, HELPER_SERVICE, INTERNAL_NETWORK,
+    LABEL_COMMAND, LABEL_MANAGED, LABEL_PROBE, LABEL_SERVER, LABEL_STACK, MONITOR_SERVICE,
+    ProbeKind, helper_volume, tmpfs_options,
+};
 use crate::model::units::format_duration;
 use crate::model::{Server, Stack, Tmpfs};
 
-pub const FILE_NAME: &str = "docker-compose.mcp-only.yml";
-pub const INTERNAL_NETWORK: &str = "internal";
-pub const EGRESS_NETWORK: &str = "egress";
-pub const MONITOR_SERVICE: &str = "mcpgen-monitor";
-pub const LABEL_MANAGED: &str = "dev.mcpgen.managed";
-pub const LABEL_STACK: &str = "dev.mcpgen.stack";
-pub const LABEL_SERVER: &str = "dev.mcpgen.server";
-/// The server's stdio command as a JSON array: the monitor probes by exec without mcp.toml.
-pub const LABEL_COMMAND: &str = "dev.mcpgen.command";
-/// `handshake` (an MCP handshake by exec) or `exists` (secrets come only per session, so only
-/// the command's presence can be checked).
-pub const LABEL_PROBE: &str = "dev.mcpgen.probe";
 pub const EGRESS_ALLOW_REASON: &str = "egress = true in mcp.toml: the server needs the internet";
 pub const MONITOR_IMAGE_REASON: &str =
     "built locally from mcpgen's Dockerfile: it has no registry digest";
@@ -169,13 +161,6 @@ pub fn escape_dollars(text: &str) -> String {
     text.replace('$', "$$")
 }
 
-/// Mount options of a tmpfs; always noexec, nosuid and nodev, and always sized. `mode=1777`
-/// because Podman gives a tmpfs the mode of the image's directory, which a non-root user
-/// often cannot write.
-pub fn tmpfs_options(tmpfs: &Tmpfs) -> String {
-    format!("rw,noexec,nosuid,nodev,size={},mode=1777", tmpfs.size)
-}
-
 /// Podman's `read_only` quietly adds writable, exec-allowed tmpfs mounts at `/run` and
 /// `/var/tmp`; naming them here makes them small and noexec on every engine.
 const GUARDED_PATHS: [&str; 2] = ["/run", "/var/tmp"];
@@ -192,7 +177,13 @@ fn tmpfs_mounts(declared: &[Tmpfs]) -> Vec<String> {
     declared
         .iter()
         .chain(&guards)
-        .map(|t| format!("{}:{}", escape_dollars(&t.target), tmpfs_options(t)))
+        .map(|t| {
+            format!(
+                "{}:{}",
+                escape_dollars(&t.target),
+                tmpfs_options(t).join(",")
+            )
+        })
         .collect()
 }
 
@@ -263,12 +254,7 @@ fn server_labels(stack: &Stack, server: &Server) -> BTreeMap<&'static str, Strin
     let mut labels = labels(stack, Some(&server.name));
     let command = serde_json::to_string(&server.command).unwrap_or_default();
     labels.insert(LABEL_COMMAND, escape_dollars(&command));
-    let probe = if server.secrets.is_empty() {
-        "handshake"
-    } else {
-        "exists"
-    };
-    labels.insert(LABEL_PROBE, probe.to_string());
+    labels.insert(LABEL_PROBE, ProbeKind::of(server).label().to_string());
     labels
 }
 
@@ -620,13 +606,13 @@ pub fn render(stack: &Stack) -> Result<String, RenderError> {
         volumes,
     };
     let yaml = serde_yaml_ng::to_string(&file).map_err(|e| RenderError::Serialize {
-        artifact: FILE_NAME,
+        artifact: COMPOSE_FILE_NAME,
         message: e.to_string(),
     })?;
     let identity = Identity {
         source: &stack.source_name,
         stack: &stack.name,
-        path: FILE_NAME,
+        path: COMPOSE_FILE_NAME,
     };
     Ok(stamp(&format!(
         "{}{yaml}",

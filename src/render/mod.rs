@@ -34,7 +34,7 @@ pub struct Artifact {
 /// Every artifact of the stack, in a stable order.
 pub fn render(stack: &Stack) -> Result<Vec<Artifact>, RenderError> {
     let mut artifacts = vec![Artifact {
-        path: compose::FILE_NAME.to_string(),
+        path: crate::model::contract::COMPOSE_FILE_NAME.to_string(),
         contents: compose::render(stack)?,
         executable: false,
     }];

@@ -129,6 +129,9 @@ struct ShimContext<'a> {
     project: &'a str,
     /// The compose file's name, in the bundle directory above the shim's own.
     compose_file: &'static str,
+    /// The labels the shim reads to tell the stack's own container from a foreign one.
+    stack_label: &'static str,
+    server_label: &'static str,
     strict_profile: &'a str,
     fallback_profiles: Vec<&'a str>,
     /// What `docker exec` runs: the server's command behind the helper's session gate.
@@ -225,7 +228,9 @@ pub fn render(stack: &Stack) -> Result<Vec<(String, String)>, RenderError> {
             name: &server.name,
             container: stack.container_name(server),
             project: &stack.name,
-            compose_file: super::compose::FILE_NAME,
+            compose_file: crate::model::contract::COMPOSE_FILE_NAME,
+            stack_label: crate::model::contract::LABEL_STACK,
+            server_label: crate::model::contract::LABEL_SERVER,
             strict_profile: &strict.name,
             fallback_profiles,
             command: session_command(server),

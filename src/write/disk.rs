@@ -79,7 +79,6 @@ pub trait Disk: Sync {
 pub struct RealDisk;
 
 fn entry_of(meta: &fs::Metadata) -> Entry {
-    use std::os::unix::fs::FileTypeExt as _;
     let kind = meta.file_type();
     if kind.is_symlink() {
         Entry::Link
@@ -90,12 +89,8 @@ fn entry_of(meta: &fs::Metadata) -> Entry {
         }
     } else if kind.is_dir() {
         Entry::Dir
-    } else if kind.is_fifo() {
-        Entry::Special("a FIFO")
-    } else if kind.is_socket() {
-        Entry::Special("a socket")
     } else {
-        Entry::Special("a device")
+        Entry::Special(crate::source::special_kind(meta))
     }
 }
 
@@ -216,34 +211,6 @@ impl Disk for RealDisk {
             format!("1000 backups of {} exist already", path.display()),
         ))
     }
-}
-
-/// The largest file of the user's mcpgen reads (mcp.toml, a client config, a status file).
-pub const MAX_INPUT: u64 = 64 << 20;
-
-/// Reads a file of the user's: a link they made is followed, but only a regular file is read
-/// (a FIFO or a device is refused without blocking), and no more than `max` bytes.
-pub fn read_input(path: &Path, max: u64) -> io::Result<Vec<u8>> {
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc_flags::O_NONBLOCK)
-        .open(path)?;
-    let entry = entry_of(&file.metadata()?);
-    if !matches!(entry, Entry::File { .. }) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("it is {}, not a file", entry.describe()),
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("it is larger than {} MiB", max >> 20),
-        ));
-    }
-    Ok(bytes)
 }
 
 /// `<file>.mcpgen-backup` for the first, `<file>.mcpgen-backup.<n>` after it.

@@ -315,13 +315,6 @@ pub fn write_users(path: &Path, contents: &[u8], default: u32) -> Result<(), Err
         .map_err(Error::io("write", path))
 }
 
-/// A file of the user's as text: bounded, a regular file only (see [`disk::read_input`]).
-pub fn read_users_text(path: &Path) -> std::io::Result<String> {
-    let bytes = disk::read_input(path, disk::MAX_INPUT)?;
-    String::from_utf8(bytes)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
-}
-
 /// A backup of `path` beside it (`<file>.mcpgen-backup`, then `.1`, …), created exclusively,
 /// never through a link.
 pub fn backup(path: &Path) -> Result<PathBuf, Error> {

@@ -480,15 +480,15 @@ fn a_report_that_cannot_be_written_exits_2() {
             stderr(&output)
         );
 
-        // Nobody reads: the pipe's reader is gone before mcpgen writes.
-        let mut child = project
+        // Nobody reads: the reading end is closed before mcpgen starts (a socket pair, so the
+        // write fails with EPIPE however fast mcpgen is, as a closed pipe's would).
+        let (unread, reader) = std::os::unix::net::UnixStream::pair().expect("socket pair");
+        drop(reader);
+        let output = project
             .command(&["lint", "bad.yml", "--format", format])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawns");
-        drop(child.stdout.take());
-        let output = child.wait_with_output().expect("waits");
+            .stdout(std::os::fd::OwnedFd::from(unread))
+            .output()
+            .expect("runs");
         assert_eq!(code(&output), 2, "{format}: {}", stderr(&output));
         assert!(
             stderr(&output).contains("Broken pipe"),

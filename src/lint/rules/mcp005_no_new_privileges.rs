@@ -97,7 +97,7 @@ mod tests {
     fn fires(options: &[&str]) -> Vec<String> {
         let mut service = hardened();
         service.security_opt = strings(options, 5);
-        crate::lint::run(std::slice::from_ref(&service))
+        crate::lint::run(std::slice::from_ref(&service), &Default::default())
             .into_iter()
             .filter(|finding| finding.rule.code == "MCP005")
             .map(|finding| finding.message)

@@ -297,7 +297,7 @@ mod tests {
             reason: "the monitor restarts unhealthy servers through the engine API".to_string(),
             span: span(43),
         }];
-        let findings = crate::lint::run(&[monitor]);
+        let findings = crate::lint::run(&[monitor], &Default::default());
         let active: Vec<&str> = crate::lint::active(&findings)
             .map(|finding| finding.rule.code)
             .collect();

@@ -20,7 +20,8 @@ use tokio::time::Instant;
 
 use crate::mcp::Era;
 use crate::model::contract::HELPER_PATH;
-use crate::render::compose::{LABEL_COMMAND, LABEL_PROBE, LABEL_SERVER, LABEL_STACK};
+pub use crate::model::contract::ProbeKind;
+use crate::model::contract::{LABEL_COMMAND, LABEL_PROBE, LABEL_SERVER, LABEL_STACK};
 
 /// The most of a helper's output the monitor keeps: its report is one short line.
 const HELPER_OUTPUT_LIMIT: usize = 16 << 10;
@@ -74,15 +75,6 @@ fn unreachable(error: &ApiError) -> bool {
         error,
         ApiError::DockerResponseServerError { .. } | ApiError::JsonDataError { .. }
     )
-}
-
-/// How a server is probed (the `dev.mcpgen.probe` label).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProbeKind {
-    /// An MCP handshake by exec.
-    Handshake,
-    /// Servers with secrets get them only per session: check that the command exists.
-    Exists,
 }
 
 /// The container's state, as the engine reports it.
@@ -604,10 +596,7 @@ fn container_from_labels(
         .get(LABEL_COMMAND)
         .and_then(|json| serde_json::from_str::<Vec<String>>(json).ok())
         .unwrap_or_default();
-    let probe = match labels.get(LABEL_PROBE).map(String::as_str) {
-        Some("exists") => ProbeKind::Exists,
-        _ => ProbeKind::Handshake,
-    };
+    let probe = ProbeKind::from_label(labels.get(LABEL_PROBE).map(String::as_str));
     let name = name
         .map(|n| n.trim_start_matches('/').to_string())
         .filter(|n| !n.is_empty())

@@ -129,7 +129,7 @@ async fn probe_once(settings: &Settings) -> i32 {
         log.emit(&Line::new(Level::Error, Event::ProbeFailed).reason(format!(
             "no server containers of stack `{}` (label {}={})",
             settings.stack,
-            crate::render::compose::LABEL_STACK,
+            crate::model::contract::LABEL_STACK,
             settings.stack
         )));
         return 1;

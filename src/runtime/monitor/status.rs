@@ -75,8 +75,7 @@ pub fn check(path: &Path, now: SystemTime) -> Result<Status, Unhealthy> {
         error,
     };
     // A status file is a few hundred bytes; a bigger one is not the monitor's.
-    let text =
-        crate::write::disk::read_input(path, 1 << 20).map_err(|e| unreadable(e.to_string()))?;
+    let text = crate::source::read_input(path, 1 << 20).map_err(|e| unreadable(e.to_string()))?;
     let status: Status = serde_json::from_slice(&text).map_err(|e| unreadable(e.to_string()))?;
     let now_ms = millis_since_epoch(now);
     let age_ms = now_ms.saturating_sub(status.time_ms);

@@ -1,13 +1,14 @@
-//! The service view of each server in `mcp.toml`, with spans into the file the user wrote.
+//! The `mcp.toml` front end of lint: the service view of each server, as the generated compose
+//! file will run it, with spans into the file the user wrote. Its twin is [`super::compose`].
 
-use super::host_path::land;
-use super::view::{
+use crate::config::{Config, ServerSpans};
+use crate::lint::host_path::land;
+use crate::lint::view::{
     AllowView, EnvView, HealthView, LimitsView, Located, LoggingView, MountKind, MountView,
     NetworkView, ServiceView, TmpfsView,
 };
-use crate::config::{Config, Origin};
 use crate::model::Server;
-use crate::render::compose::{EGRESS_NETWORK, INTERNAL_NETWORK, tmpfs_options};
+use crate::model::contract::{EGRESS_NETWORK, INTERNAL_NETWORK, tmpfs_options};
 
 /// The views of every server, their mounts resolved against the home directory of whoever
 /// runs mcpgen: the stack runs on this machine.
@@ -23,23 +24,18 @@ pub fn services_at_home(config: &Config, home: Option<&str>) -> Vec<ServiceView>
         .stack
         .servers
         .iter()
-        .map(|server| service(config, server, base.as_deref(), home))
+        .zip(&config.spans)
+        .map(|(server, spans)| service(server, spans, base.as_deref(), home))
         .collect()
 }
 
 fn service(
-    config: &Config,
     server: &Server,
+    spans: &ServerSpans,
     base: Option<&std::path::Path>,
     home: Option<&str>,
 ) -> ServiceView {
-    let origins = &config.origins;
-    let name = server.name.as_str();
-    let at = |path: &str| Some(origins.setting(name, path).span().clone());
-    let set = |path: &str| match origins.setting(name, path) {
-        Origin::Missing(_) => None,
-        origin => Some(origin.span().clone()),
-    };
+    let at = |span: &crate::source::Span| Some(span.clone());
     let mut networks = vec![NetworkView {
         name: INTERNAL_NETWORK.to_string(),
         internal: true,
@@ -49,35 +45,30 @@ fn service(
         networks.push(NetworkView {
             name: EGRESS_NETWORK.to_string(),
             internal: false,
-            span: origins.own(name, "egress"),
+            span: spans.egress.clone(),
         });
     }
     ServiceView {
         name: server.name.clone(),
-        span: Some(origins.server(name)),
-        image: Some(Located::new(server.image.clone(), at("image"))),
+        span: Some(spans.table.clone()),
+        image: Some(Located::new(server.image.clone(), at(&spans.image))),
         has_build: false,
         user: server
             .user
             .clone()
-            .map(|user| Located::new(user, at("user"))),
-        read_only: Some(Located::new(server.read_only, at("read_only"))),
+            .map(|user| Located::new(user, at(&spans.user))),
+        read_only: Some(Located::new(server.read_only, at(&spans.read_only))),
         cap_drop: server
             .cap_drop
             .iter()
-            .enumerate()
-            .map(|(i, cap)| {
-                Located::new(
-                    cap.clone(),
-                    set(&format!("cap_drop/{i}")).or_else(|| at("cap_drop")),
-                )
-            })
+            .zip(&spans.cap_drop)
+            .map(|(cap, span)| Located::new(cap.clone(), at(span)))
             .collect(),
         cap_add: Vec::new(),
         security_opt: if server.no_new_privileges {
             vec![Located::new(
                 "no-new-privileges:true".to_string(),
-                at("no_new_privileges"),
+                at(&spans.no_new_privileges),
             )]
         } else {
             Vec::new()
@@ -90,14 +81,14 @@ fn service(
         mounts: server
             .mounts
             .iter()
-            .enumerate()
-            .map(|(i, mount)| MountView {
+            .zip(&spans.mounts)
+            .map(|(mount, span)| MountView {
                 kind: MountKind::Bind,
                 source: Some(mount.source.clone()),
                 target: mount.target.clone(),
                 read_only: mount.read_only,
                 tmpfs_options: Vec::new(),
-                span: origins.own(name, &format!("mounts/{i}")),
+                span: span.clone(),
                 landing: Some(land(&mount.source, base, home)),
                 volume: None,
             })
@@ -105,14 +96,14 @@ fn service(
                 server
                     .volumes
                     .iter()
-                    .enumerate()
-                    .map(|(i, volume)| MountView {
+                    .zip(&spans.volumes)
+                    .map(|(volume, span)| MountView {
                         kind: MountKind::Volume,
                         source: Some(volume.name.clone()),
                         target: volume.target.clone(),
                         read_only: volume.read_only,
                         tmpfs_options: Vec::new(),
-                        span: origins.own(name, &format!("volumes/{i}")),
+                        span: span.clone(),
                         landing: None,
                         volume: None,
                     }),
@@ -123,61 +114,60 @@ fn service(
         env: server
             .env
             .iter()
-            .map(|(key, value)| EnvView {
+            .zip(&spans.env)
+            .map(|((key, value), span)| EnvView {
                 key: key.clone(),
                 value: Some(value.clone()),
-                span: origins.own(name, &format!("env/{key}")),
+                span: span.clone(),
             })
             .collect(),
         healthcheck: server.health.enabled.then(|| HealthView {
             disabled: false,
-            span: at("health"),
+            span: at(&spans.health),
         }),
         restart: Some(Located::new(
             server.restart.as_compose().to_string(),
-            at("restart"),
+            at(&spans.restart),
         )),
         tmpfs: server
             .tmpfs
             .iter()
             .map(|tmpfs| TmpfsView {
                 target: tmpfs.target.clone(),
-                options: tmpfs_options(tmpfs)
-                    .split(',')
-                    .map(str::to_string)
-                    .collect(),
-                span: at("tmpfs"),
+                options: tmpfs_options(tmpfs).to_vec(),
+                span: at(&spans.tmpfs),
             })
             .collect(),
         devices: Vec::new(),
-        init: Some(Located::new(server.init, at("init"))),
+        init: Some(Located::new(server.init, at(&spans.init))),
         networks,
         logging: Some(LoggingView {
             driver: Some("json-file".to_string()),
             size_capped: true,
-            span: at("logging"),
+            span: at(&spans.logging),
         }),
         limits: LimitsView {
             cpus: server
                 .limits
                 .cpus
-                .map(|cpus| Located::new(cpus, at("limits/cpus"))),
+                .map(|cpus| Located::new(cpus, at(&spans.cpus))),
             memory: server
                 .limits
                 .memory
-                .map(|m| Located::new(m.0, at("limits/memory"))),
+                .map(|m| Located::new(m.0, at(&spans.memory))),
             pids: server
                 .limits
                 .pids
-                .map(|pids| Located::new(pids, at("limits/pids"))),
+                .map(|pids| Located::new(pids, at(&spans.pids))),
         },
         allows: server
             .allow
             .iter()
-            .map(|allow| AllowView {
+            .zip(&spans.allow)
+            .map(|(allow, span)| AllowView {
                 rule: allow.rule.clone(),
                 reason: allow.reason.clone(),
-                span: origins.own(name, &format!("allow/{}", allow.index)),
+                span: span.clone(),
             })
             .collect(),
         egress_allowed: server.egress,

@@ -167,7 +167,7 @@ fn reset_in_an_override_file_removes_the_hardening() {
     assert!(read_only.note.as_ref().unwrap().contains("!reset"));
     assert!(app.ports.is_empty());
 
-    let findings = crate::lint::run(&project.services);
+    let findings = crate::lint::run(&project.services, &Default::default());
     let finding = crate::lint::active(&findings)
         .find(|f| f.rule.code == "MCP002")
         .unwrap();
@@ -191,7 +191,7 @@ fn override_replaces_instead_of_appending() {
         values(&app.security_opt),
         ["no-new-privileges:true", "seccomp:unconfined"]
     );
-    let findings = crate::lint::run(&project.services);
+    let findings = crate::lint::run(&project.services, &Default::default());
     assert!(rules(&findings, "app").contains(&"MCP003"));
 }
 
@@ -265,7 +265,7 @@ fn interpolation_with_defaults_and_without() {
     // `${PRIV-false}` with PRIV set but empty: the empty value, judged as not true.
     assert!(!app.privileged.as_ref().unwrap().value);
     assert!(project.notes.is_empty());
-    let findings = crate::lint::run(&project.services);
+    let findings = crate::lint::run(&project.services, &Default::default());
     let root = crate::lint::active(&findings)
         .find(|f| f.rule.code == "MCP001")
         .unwrap();
@@ -290,7 +290,7 @@ fn capabilities_in_any_case_and_with_cap_prefix() {
         ["CAP_SYS_ADMIN"],
         "deduplicated"
     );
-    let findings = crate::lint::run(&project.services);
+    let findings = crate::lint::run(&project.services, &Default::default());
     assert!(!rules(&findings, "lower").contains(&"MCP003"));
     assert!(!rules(&findings, "prefixed").contains(&"MCP003"));
     assert!(rules(&findings, "partial").contains(&"MCP003"));
@@ -310,7 +310,7 @@ fn users_as_integers_and_strings() {
     assert_eq!(user("root-name").as_deref(), Some("root:1000"));
     assert_eq!(user("fine").as_deref(), Some("1000:1000"));
     assert_eq!(user("missing"), None);
-    let findings = crate::lint::run(&project.services);
+    let findings = crate::lint::run(&project.services, &Default::default());
     for root in ["int-zero", "quoted-root", "root-name", "missing"] {
         assert!(rules(&findings, root).contains(&"MCP001"), "{root}");
     }
@@ -423,7 +423,7 @@ fn inline_allow_comments_suppress() {
         "writes its cache to the root filesystem"
     );
     assert!(service(&project, "other").allows.is_empty());
-    let findings = crate::lint::run(&project.services);
+    let findings = crate::lint::run(&project.services, &Default::default());
     let app_rules = rules(&findings, "app");
     assert!(!app_rules.contains(&"MCP001") && !app_rules.contains(&"MCP002"));
     let mut suppressed: Vec<_> = findings
@@ -449,7 +449,7 @@ fn x_mcpgen_allow_suppresses() {
         at(&sources, monitor.allows[0].span.as_ref()),
         "compose.yml:7:11"
     );
-    let findings = crate::lint::run(&project.services);
+    let findings = crate::lint::run(&project.services, &Default::default());
     let root = findings.iter().find(|f| f.rule.code == "MCP001").unwrap();
     assert_eq!(
         root.suppressed.as_ref().unwrap().0,
@@ -485,7 +485,7 @@ fn limits_deploy_and_legacy() {
     assert_eq!(limits("legacy"), (Some(0.25), Some(512 << 20), Some(100)));
     assert_eq!(limits("unlimited"), (Some(0.0), Some(1 << 30), Some(-1)));
     assert_eq!(limits("both"), (Some(1.5), Some(256 << 20), None));
-    let findings = crate::lint::run(&project.services);
+    let findings = crate::lint::run(&project.services, &Default::default());
     assert!(!rules(&findings, "deploy").contains(&"MCP004"));
     assert!(rules(&findings, "unlimited").contains(&"MCP004"));
 
@@ -666,11 +666,17 @@ fn the_generated_compose_file_lints_as_its_mcp_toml() {
         found.sort();
         found
     };
-    let config = crate::config::load(&mut sources, &root.join("mcp.toml")).unwrap();
-    let from_toml = verdict(&crate::lint::run(&crate::lint::from_model::services(
-        &config,
-    )));
-    let from_compose = verdict(&crate::lint::run(&project.services));
+    let config = crate::config::load(
+        &mut sources,
+        &root.join("mcp.toml"),
+        &crate::lint::catalog(),
+    )
+    .unwrap();
+    let from_toml = verdict(&crate::lint::run(
+        &crate::frontend::toml::services(&config),
+        &config.stack.lint,
+    ));
+    let from_compose = verdict(&crate::lint::run(&project.services, &Default::default()));
     assert_eq!(from_compose, from_toml);
     assert!(
         from_compose.iter().all(|f| f.starts_with("MCP016")),
@@ -699,7 +705,7 @@ fn a_large_project_loads() {
         .unwrap();
     let project = finish(loader, project, &[PathBuf::from("large.yml")]).unwrap();
     assert_eq!(project.services.len(), 1000);
-    let findings = crate::lint::run(&project.services);
+    let findings = crate::lint::run(&project.services, &Default::default());
     let codes: std::collections::BTreeSet<&str> = crate::lint::active(&findings)
         .map(|f| f.rule.code)
         .collect();
@@ -740,7 +746,7 @@ mod never_panics {
             .is_ok()
         {
             let _ = finish(loader, project, &[PathBuf::from("/nonexistent/fuzz.yml")])
-                .map(|p| crate::lint::run(&p.services));
+                .map(|p| crate::lint::run(&p.services, &Default::default()));
         }
     }
 
@@ -828,7 +834,7 @@ fn host_paths_are_resolved_where_compose_resolves_them() {
     assert_eq!(own.mounts[4].volume.as_deref(), Some("etc-bind"));
     assert_eq!(own.mounts[4].source.as_deref(), Some("/etc/../etc/ssh"));
 
-    let findings = crate::lint::run(&project.services);
+    let findings = crate::lint::run(&project.services, &Default::default());
     let mut found: Vec<String> = crate::lint::active(&findings)
         .filter(|f| f.rule.code == "MCP012")
         .map(|f| f.message.replace(root.as_ref(), "<fixture>"))

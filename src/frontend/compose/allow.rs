@@ -378,7 +378,7 @@ impl Lines {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compose::yaml::parse;
+    use crate::frontend::compose::yaml::parse;
     use crate::source::Sources;
     use std::path::Path;
 

@@ -302,7 +302,7 @@ fn build_as_map(node: &mut Node) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compose::yaml::parse;
+    use crate::frontend::compose::yaml::parse;
     use crate::source::Sources;
     use std::path::Path;
 

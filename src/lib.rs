@@ -41,6 +41,17 @@ impl Compiled {
     pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
         lint::settings::failing(&self.settings, &self.findings)
     }
+
+    /// The blocking findings' level, as a message says it: "error level", "warning level or
+    /// above".
+    pub fn blocking_level(&self) -> String {
+        let level = self.settings.fail_on;
+        if level == diag::Severity::Error {
+            "error level".to_string()
+        } else {
+            format!("{} level or above (`[lint] fail_on`)", level.as_str())
+        }
+    }
 }
 
 /// Lints the stack under its own `[lint]` settings and renders every artifact.

@@ -27,7 +27,8 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     let blocking = compiled.blocking().count();
     if blocking > 0 {
         ui.status(format!(
-            "error: {blocking} finding(s) at error level; nothing was written (fix them, or `allow` them with a reason)"
+            "error: {blocking} finding(s) at {}; nothing was written (fix them, or `allow` them with a reason)",
+            compiled.blocking_level()
         ));
         return Ok(EXIT_FINDINGS);
     }

@@ -58,7 +58,10 @@ pub(super) fn run(cli: &Cli, ui: &mut Ui) -> Result<i32, Error> {
         ));
     }
     if blocking > 0 {
-        ui.status(format!("error: {blocking} finding(s) at error level"));
+        ui.status(format!(
+            "error: {blocking} finding(s) at {}",
+            compiled.blocking_level()
+        ));
     }
     Ok(if changes.is_empty() && blocking == 0 {
         0

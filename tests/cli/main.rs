@@ -16,6 +16,7 @@ mod doctor;
 mod init;
 mod install;
 mod lint;
+mod lint_settings;
 #[cfg(feature = "tool-tests")]
 mod precommit;
 mod secrets;

@@ -2,13 +2,17 @@
 
 use std::path::PathBuf;
 
-use crate::config::ConfigError;
+use crate::config::LoadError;
 use crate::diag::Diagnostic;
 use crate::frontend::compose::ComposeError;
-use crate::install::InstallProblem;
+use crate::init::import::ImportError;
+use crate::install::{InstallError, InstallProblem};
 use crate::render::RenderError;
-use crate::source::{FileId, Span};
+use crate::source::Span;
+use crate::write::WriteError;
 
+/// Every way a command can fail. Each stage has its own error type; this one gathers them for
+/// the command line, and is the one place that turns an error into diagnostics and an exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("could not {action} `{}`: {source}", path.display())]
@@ -17,50 +21,40 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("`{}` is {kind}, not a file", path.display())]
-    NotAFile { path: PathBuf, kind: &'static str },
-    #[error("no mcp.toml in `{}` or any parent directory", start.display())]
-    ConfigNotFound { start: PathBuf },
     #[error("nothing to lint: no mcp.toml and no compose file in `{}`", dir.display())]
     NothingToLint { dir: PathBuf },
-    #[error("invalid configuration")]
-    Config {
-        file: FileId,
-        errors: Vec<ConfigError>,
-    },
+    #[error(transparent)]
+    Config(#[from] LoadError),
     #[error(transparent)]
     Render(#[from] RenderError),
     /// A compose project that cannot be read as Compose would: `lint` could not cover it.
     #[error(transparent)]
     Compose(#[from] ComposeError),
-    #[error("generated files were changed by hand")]
-    HandEdited { paths: Vec<String> },
-    #[error("files not written by mcpgen are in the way")]
-    Foreign { paths: Vec<String> },
-    /// A link, a FIFO, a device where mcpgen writes or reads back its own files.
-    #[error("`{}` is {what}", path.display())]
-    UnsafeOutput { path: PathBuf, what: &'static str },
-    /// The output directory holds the user's own files: a build there could replace them.
-    #[error("`{}` holds {} file(s) that mcpgen did not write", out_dir.display(), paths.len())]
-    UsersFilesInOutDir {
-        out_dir: PathBuf,
-        paths: Vec<String>,
-    },
-    /// An install directory another user could change: the shims there run as this user.
-    #[error("`{}` is {why}", path.display())]
-    UnsafeInstallDir { path: PathBuf, why: String },
-    #[error("install stopped before writing anything")]
-    Install { problems: Vec<InstallProblem> },
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
     #[error("{files} file(s) in `{out_dir}/` are out of date")]
     StaleBuild { out_dir: String, files: usize },
-    #[error("no profile `{name}`")]
-    UnknownProfile { name: String, known: Vec<String> },
-    #[error("no client `{name}`")]
-    UnknownClient { name: String, known: Vec<String> },
     #[error("`{}` already exists", path.display())]
     AlreadyExists { path: PathBuf },
-    #[error("cannot import `{}`: {message}", path.display())]
-    Import { path: PathBuf, message: String },
+    /// A rule named on the command line that no rule answers to.
+    #[error("no rule `{name}`")]
+    UnknownRule { name: String },
+    #[error("`{code}` is a core rule and cannot be ignored globally")]
+    CoreRuleIgnored { code: &'static str },
+    /// A server or profile named on the command line that mcp.toml does not have.
+    #[error("no {what} `{name}` in mcp.toml")]
+    NotInConfig {
+        what: &'static str,
+        name: String,
+        known: Vec<String>,
+    },
+    /// More than one bad argument, each reported.
+    #[error("{} errors", .0.len())]
+    Several(Vec<Error>),
     #[error("{0}")]
     Environment(String),
 }
@@ -84,11 +78,18 @@ impl Error {
 
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::HandEdited { .. } | Error::Foreign { .. } | Error::StaleBuild { .. } => {
-                EXIT_FINDINGS
-            }
+            Error::Write(WriteError::HandEdited { .. } | WriteError::Foreign { .. })
+            | Error::Install(InstallError::Write(
+                WriteError::HandEdited { .. } | WriteError::Foreign { .. },
+            ))
+            | Error::StaleBuild { .. } => EXIT_FINDINGS,
+            Error::Several(errors) => errors
+                .iter()
+                .map(Error::exit_code)
+                .max()
+                .unwrap_or(EXIT_BAD_INPUT),
             // A file that cannot be parsed is bad input; a user's entry in the way is a finding.
-            Error::Install { problems } => {
+            Error::Install(InstallError::Stopped { problems }) => {
                 if problems
                     .iter()
                     .any(|p| matches!(p, InstallProblem::Unparsable { .. }))
@@ -104,7 +105,7 @@ impl Error {
 
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         match self {
-            Error::Config { file, errors } => errors
+            Error::Config(LoadError::Invalid { file, errors }) => errors
                 .iter()
                 .map(|error| {
                     let mut diagnostic = Diagnostic::error(error.to_string())
@@ -115,7 +116,73 @@ impl Error {
                     diagnostic
                 })
                 .collect(),
-            Error::HandEdited { paths } => vec![
+            Error::Write(error) | Error::Install(InstallError::Write(error)) => {
+                write_diagnostics(error)
+            }
+            Error::Install(InstallError::UnsafeInstallDir { .. }) => vec![
+                Diagnostic::error(self.to_string())
+                    .with_note("the shims installed there are run by your MCP clients as you: whoever can change them runs code as you")
+                    .with_help("choose an `install_dir` under your home that only you own (default `~/.mcpgen/<stack>`)"),
+            ],
+            Error::UnknownRule { .. } => vec![
+                Diagnostic::error(self.to_string()).with_help("`mcpgen rules` lists every rule"),
+            ],
+            Error::CoreRuleIgnored { .. } => vec![
+                Diagnostic::error(self.to_string()).with_help("allow it per service, with a reason"),
+            ],
+            Error::NotInConfig { known, .. } => {
+                let known: Vec<String> = known.iter().map(|n| format!("`{n}`")).collect();
+                vec![
+                    Diagnostic::error(self.to_string())
+                        .with_help(format!("mcp.toml has: {}", known.join(", "))),
+                ]
+            }
+            Error::Several(errors) => errors.iter().flat_map(Error::diagnostics).collect(),
+            Error::NothingToLint { .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_help("name the files: `mcpgen lint docker-compose.yml`, or `-f a.yml -f b.yml` to merge them"),
+            ],
+            Error::Config(LoadError::NotFound { .. }) => vec![
+                Diagnostic::error(self.to_string())
+                    .with_help("run `mcpgen init` to write a starter mcp.toml, or pass `--config PATH`"),
+            ],
+            Error::Compose(error) => error.to_diagnostics(),
+            Error::Config(LoadError::NotAFile { path, kind }) => vec![
+                Diagnostic::error(self.to_string()).with_help(crate::source::not_a_file_help(
+                    path,
+                    kind,
+                    crate::config::CONFIG_FILE_NAME,
+                )),
+            ],
+            Error::Install(InstallError::Stopped { problems }) => {
+                problems.iter().map(install_problem).collect()
+            }
+            Error::StaleBuild { .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_note("install copies what `mcpgen build` wrote, so it must match mcp.toml")
+                    .with_help("run `mcpgen build` first (`mcpgen check` shows the drift)"),
+            ],
+            Error::Install(InstallError::UnknownProfile { known, .. }) => vec![
+                Diagnostic::error(self.to_string())
+                    .with_help(format!("profiles in mcp.toml: {}", known.join(", "))),
+            ],
+            Error::Install(InstallError::UnknownClient { known, .. }) => vec![
+                Diagnostic::error(self.to_string())
+                    .with_help(format!("known clients: {}", known.join(", "))),
+            ],
+            Error::AlreadyExists { .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_help("pass `--force` to replace it (a .bak copy is kept), or `--config PATH` to write elsewhere"),
+            ],
+            other => vec![Diagnostic::error(other.to_string())],
+        }
+    }
+}
+
+/// The writer's refusals, for `build` and `install` alike.
+fn write_diagnostics(error: &WriteError) -> Vec<Diagnostic> {
+    match error {
+            WriteError::HandEdited { paths } => vec![
                 Diagnostic::error(format!(
                     "refusing to overwrite {} generated file(s) edited by hand: {}",
                     paths.len(),
@@ -126,7 +193,7 @@ impl Error {
                     "move your change into mcp.toml, or run `mcpgen build --force` (keeps a <file>.mcpgen-backup copy of each)",
                 ),
             ],
-            Error::Foreign { paths } => vec![
+            WriteError::Foreign { paths } => vec![
                 Diagnostic::error(format!(
                     "refusing to overwrite {} file(s) that mcpgen did not write: {}",
                     paths.len(),
@@ -134,13 +201,13 @@ impl Error {
                 ))
                 .with_help("move them away, or run `mcpgen build --force` (keeps a <file>.mcpgen-backup copy of each)"),
             ],
-            Error::UnsafeOutput { .. } => vec![
-                Diagnostic::error(self.to_string())
+            WriteError::UnsafeOutput { .. } => vec![
+                Diagnostic::error(error.to_string())
                     .with_note("mcpgen writes only regular files in its output directory, and follows no link there: one could send a write, or a read shown in a diff, anywhere")
                     .with_help("remove it (or move it out of the output directory), then run mcpgen again"),
             ],
-            Error::UsersFilesInOutDir { paths, .. } => vec![
-                Diagnostic::error(self.to_string())
+            WriteError::UsersFilesInOutDir { paths, .. } => vec![
+                Diagnostic::error(error.to_string())
                     .with_note(format!(
                         "{}{}",
                         paths.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
@@ -148,47 +215,7 @@ impl Error {
                     ))
                     .with_help("give mcpgen an output directory of its own: set `[stack] out_dir` in mcp.toml to a directory that holds nothing else (default `generated`)"),
             ],
-            Error::UnsafeInstallDir { .. } => vec![
-                Diagnostic::error(self.to_string())
-                    .with_note("the shims installed there are run by your MCP clients as you: whoever can change them runs code as you")
-                    .with_help("choose an `install_dir` under your home that only you own (default `~/.mcpgen/<stack>`)"),
-            ],
-            Error::NothingToLint { .. } => vec![
-                Diagnostic::error(self.to_string())
-                    .with_help("name the files: `mcpgen lint docker-compose.yml`, or `-f a.yml -f b.yml` to merge them"),
-            ],
-            Error::ConfigNotFound { .. } => vec![
-                Diagnostic::error(self.to_string())
-                    .with_help("run `mcpgen init` to write a starter mcp.toml, or pass `--config PATH`"),
-            ],
-            Error::Compose(error) => error.to_diagnostics(),
-            Error::NotAFile { path, kind } => vec![
-                Diagnostic::error(self.to_string()).with_help(crate::source::not_a_file_help(
-                    path,
-                    kind,
-                    crate::config::CONFIG_FILE_NAME,
-                )),
-            ],
-            Error::Install { problems } => problems.iter().map(install_problem).collect(),
-            Error::StaleBuild { .. } => vec![
-                Diagnostic::error(self.to_string())
-                    .with_note("install copies what `mcpgen build` wrote, so it must match mcp.toml")
-                    .with_help("run `mcpgen build` first (`mcpgen check` shows the drift)"),
-            ],
-            Error::UnknownProfile { known, .. } => vec![
-                Diagnostic::error(self.to_string())
-                    .with_help(format!("profiles in mcp.toml: {}", known.join(", "))),
-            ],
-            Error::UnknownClient { known, .. } => vec![
-                Diagnostic::error(self.to_string())
-                    .with_help(format!("known clients: {}", known.join(", "))),
-            ],
-            Error::AlreadyExists { .. } => vec![
-                Diagnostic::error(self.to_string())
-                    .with_help("pass `--force` to replace it (a .bak copy is kept), or `--config PATH` to write elsewhere"),
-            ],
-            other => vec![Diagnostic::error(other.to_string())],
-        }
+        WriteError::Io { .. } => vec![Diagnostic::error(error.to_string())],
     }
 }
 
@@ -232,5 +259,115 @@ fn install_problem(problem: &InstallProblem) -> Diagnostic {
                 .join(", ")
         ))
         .with_help("move them away, or run `mcpgen install --force` (each is backed up first)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io_error() -> std::io::Error {
+        std::io::Error::other("disk on fire")
+    }
+
+    /// A verdict on the user's files (drift, hand edits, entries in the way) exits 1; anything
+    /// mcpgen could not read or was asked wrongly exits 2, whichever stage raised it.
+    #[test]
+    fn each_stage_error_sets_its_exit_code() {
+        let cases: Vec<(Error, i32)> = vec![
+            (
+                WriteError::HandEdited {
+                    paths: vec!["a".into()],
+                }
+                .into(),
+                EXIT_FINDINGS,
+            ),
+            (
+                InstallError::Write(WriteError::Foreign {
+                    paths: vec!["a".into()],
+                })
+                .into(),
+                EXIT_FINDINGS,
+            ),
+            (
+                WriteError::io("write", "generated/x")(io_error()).into(),
+                EXIT_BAD_INPUT,
+            ),
+            (
+                ComposeError::Io {
+                    path: "compose.yml".into(),
+                    source: io_error(),
+                    named_at: None,
+                }
+                .into(),
+                EXIT_BAD_INPUT,
+            ),
+            (
+                LoadError::NotFound { start: "/".into() }.into(),
+                EXIT_BAD_INPUT,
+            ),
+            (
+                Error::StaleBuild {
+                    out_dir: "generated".into(),
+                    files: 1,
+                },
+                EXIT_FINDINGS,
+            ),
+            (
+                InstallError::Stopped {
+                    problems: vec![InstallProblem::Unparsable {
+                        client: "cursor".into(),
+                        path: "mcp.json".into(),
+                        message: "expected a value".into(),
+                    }],
+                }
+                .into(),
+                EXIT_BAD_INPUT,
+            ),
+            (
+                InstallError::Stopped {
+                    problems: vec![InstallProblem::Conflict {
+                        client: "cursor".into(),
+                        path: "mcp.json".into(),
+                        servers: vec!["memory".into()],
+                    }],
+                }
+                .into(),
+                EXIT_FINDINGS,
+            ),
+            (
+                Error::Several(vec![
+                    Error::UnknownRule { name: "x".into() },
+                    Error::CoreRuleIgnored { code: "MCP001" },
+                ]),
+                EXIT_BAD_INPUT,
+            ),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.exit_code(), code, "{error:?}");
+            assert!(!error.diagnostics().is_empty(), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn several_errors_are_each_reported() {
+        let error = Error::Several(vec![
+            Error::UnknownRule {
+                name: "nope".into(),
+            },
+            Error::CoreRuleIgnored { code: "MCP001" },
+        ]);
+        let messages: Vec<String> = error
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "no rule `nope`",
+                "`MCP001` is a core rule and cannot be ignored globally"
+            ]
+        );
     }
 }

@@ -49,7 +49,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
             .from
             .iter()
             .map(|p| import::read(p))
-            .collect::<Result<Vec<_>, Error>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         let imported = import::import(&sources, &env.home);
         for note in &imported.notes {
             ui.status(note.describe());

@@ -71,7 +71,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     let plan = install::plan(&config.stack, &compiled.artifacts, &env, &request)?;
     let problems = plan.problems(args.force);
     if !problems.is_empty() {
-        return Err(Error::Install { problems });
+        return Err(crate::install::InstallError::Stopped { problems }.into());
     }
     let home = &env.home;
     if args.dry_run {

@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use super::build::report_findings;
 use super::{Cli, Ui};
 use crate::diag::Severity;
-use crate::error::{EXIT_BAD_INPUT, EXIT_FINDINGS, Error};
+use crate::error::{EXIT_FINDINGS, Error};
 use crate::lint::{Finding, Settings, find_rule, output};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -70,28 +70,19 @@ pub(super) struct Args {
 
 impl Args {
     /// Flags refine the settings of mcp.toml. Unknown rules and ignoring a core rule are usage
-    /// errors, reported before anything runs.
-    fn settings(&self, mut settings: Settings, ui: &Ui) -> Option<Settings> {
-        let mut ok = true;
+    /// errors, every one reported before anything runs.
+    fn settings(&self, mut settings: Settings) -> Result<Settings, Error> {
+        let mut errors = Vec::new();
         let mut resolve = |keys: &[String], ignoring: bool| -> Vec<&'static str> {
             keys.iter()
                 .filter_map(|key| match find_rule(key) {
                     Some(rule) if ignoring && rule.core => {
-                        ui.diagnostics(&[crate::diag::Diagnostic::error(format!(
-                            "`{}` is a core rule and cannot be ignored globally",
-                            rule.code
-                        ))
-                        .with_help("allow it per service, with a reason")]);
-                        ok = false;
+                        errors.push(Error::CoreRuleIgnored { code: rule.code });
                         None
                     }
                     Some(rule) => Some(rule.code),
                     None => {
-                        ui.diagnostics(&[crate::diag::Diagnostic::error(format!(
-                            "no rule `{key}`"
-                        ))
-                        .with_help("`mcpgen rules` lists every rule")]);
-                        ok = false;
+                        errors.push(Error::UnknownRule { name: key.clone() });
                         None
                     }
                 })
@@ -99,6 +90,11 @@ impl Args {
         };
         let select = resolve(&self.select, false);
         let ignore = resolve(&self.ignore, true);
+        match errors.len() {
+            0 => {}
+            1 => return Err(errors.remove(0)),
+            _ => return Err(Error::Several(errors)),
+        }
         if !select.is_empty() {
             settings.select.get_or_insert_with(Vec::new).extend(select);
         }
@@ -110,7 +106,7 @@ impl Args {
                 FailOn::Info => Severity::Info,
             };
         }
-        ok.then_some(settings)
+        Ok(settings)
     }
 }
 
@@ -358,9 +354,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         Some(path) => super::load_config(ui, &path)?.stack.lint,
         None => Settings::default(),
     };
-    let Some(settings) = args.settings(base, ui) else {
-        return Ok(EXIT_BAD_INPUT);
-    };
+    let settings = args.settings(base)?;
     let mut linted = lint_targets(
         &targets,
         &args.env_files,

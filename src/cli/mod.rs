@@ -134,7 +134,7 @@ pub fn main() -> i32 {
         Command::Check => check::run(&cli, &mut ui),
         Command::Lint(args) => lint::run(&cli, args, &mut ui),
         Command::Rules(args) => rules::list(args),
-        Command::Explain(args) => rules::explain(args, &mut ui),
+        Command::Explain(args) => rules::explain(args),
         Command::Probe(args) => probe::run(&cli, args, &mut ui),
         Command::Monitor(args) => monitor::run(&cli, args, &mut ui),
         Command::Schema => {
@@ -177,5 +177,9 @@ impl Cli {
 
 /// Loads `mcp.toml`, its rule references checked against the lint catalog.
 fn load_config(ui: &mut Ui, path: &std::path::Path) -> Result<Config, Error> {
-    config::load(ui.sources_mut(), path, &crate::lint::catalog())
+    Ok(config::load(
+        ui.sources_mut(),
+        path,
+        &crate::lint::catalog(),
+    )?)
 }

@@ -7,9 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{Cli, Ui};
-use crate::diag::Diagnostic;
 use crate::doctor::{self, DockerCli, ImageFacts};
-use crate::error::{EXIT_BAD_INPUT, EXIT_FINDINGS, Error};
+use crate::error::{EXIT_FINDINGS, Error};
 use crate::model::units::parse_duration;
 use crate::model::{SecretSource, Server};
 use crate::render::shim;
@@ -71,8 +70,10 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     let stack = &config.stack;
     let profile = match &args.profile {
         Some(name) if !stack.profiles.iter().any(|p| &p.name == name) => {
-            return bad_input(ui, format!("no profile `{name}` in mcp.toml"), || {
-                names(stack.profiles.iter().map(|p| p.name.as_str()))
+            return Err(Error::NotInConfig {
+                what: "profile",
+                name: name.clone(),
+                known: stack.profiles.iter().map(|p| p.name.clone()).collect(),
             });
         }
         Some(name) => name.clone(),
@@ -86,8 +87,10 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
             match stack.servers.iter().find(|s| &s.name == name) {
                 Some(server) => chosen.push(server),
                 None => {
-                    return bad_input(ui, format!("no server `{name}` in mcp.toml"), || {
-                        names(stack.servers.iter().map(|s| s.name.as_str()))
+                    return Err(Error::NotInConfig {
+                        what: "server",
+                        name: name.clone(),
+                        known: stack.servers.iter().map(|s| s.name.clone()).collect(),
                     });
                 }
             }
@@ -133,16 +136,6 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     } else {
         EXIT_FINDINGS
     })
-}
-
-fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
-    format!("mcp.toml has: {}", names.join(", "))
-}
-
-fn bad_input(ui: &Ui, message: String, help: impl FnOnce() -> String) -> Result<i32, Error> {
-    ui.diagnostics(&[Diagnostic::error(message).with_help(help())]);
-    Ok(EXIT_BAD_INPUT)
 }
 
 /// The shim, started the way a client starts it: by its absolute path, in `/`, with only the

@@ -1,9 +1,7 @@
 //! `mcpgen rules` and `mcpgen explain`: the catalog, from the rules' own docs.
 
-use crate::error::{EXIT_BAD_INPUT, Error};
+use crate::error::Error;
 use crate::lint::{RULES, find_rule};
-
-use super::Ui;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum RulesFormat {
@@ -119,13 +117,11 @@ pub(super) fn list(args: &RulesArgs) -> Result<i32, Error> {
     Ok(0)
 }
 
-pub(super) fn explain(args: &ExplainArgs, ui: &mut Ui) -> Result<i32, Error> {
+pub(super) fn explain(args: &ExplainArgs) -> Result<i32, Error> {
     let Some(rule) = find_rule(&args.rule) else {
-        ui.diagnostics(&[
-            crate::diag::Diagnostic::error(format!("no rule `{}`", args.rule))
-                .with_help("`mcpgen rules` lists every rule"),
-        ]);
-        return Ok(EXIT_BAD_INPUT);
+        return Err(Error::UnknownRule {
+            name: args.rule.clone(),
+        });
     };
     println!("# {} {}\n", rule.code, rule.name);
     println!(

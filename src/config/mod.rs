@@ -8,7 +8,6 @@ pub mod validate;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
 use crate::model::{RuleId, Stack};
 use crate::source::{FileId, Sources};
 pub use error::ConfigError;
@@ -16,6 +15,26 @@ pub use origins::{Origin, Origins, ServerSpans};
 pub use parse::SpanIndex;
 
 pub const CONFIG_FILE_NAME: &str = "mcp.toml";
+
+/// Why `mcp.toml` could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("no mcp.toml in `{}` or any parent directory", start.display())]
+    NotFound { start: PathBuf },
+    #[error("could not read `{}`: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{}` is {kind}, not a file", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+    /// Every error in the file, each with its span.
+    #[error("invalid configuration")]
+    Invalid {
+        file: FileId,
+        errors: Vec<ConfigError>,
+    },
+}
 
 /// A loaded and validated `mcp.toml`.
 #[derive(Debug)]
@@ -85,27 +104,26 @@ fn drop_null(node: &mut serde_json::Value) {
 }
 
 /// Finds `mcp.toml` in `start` or the nearest parent that has one.
-pub fn discover(start: &Path) -> Result<PathBuf, Error> {
+pub fn discover(start: &Path) -> Result<PathBuf, LoadError> {
     start
         .ancestors()
         .map(|dir| dir.join(CONFIG_FILE_NAME))
         .find(|candidate| candidate.is_file())
-        .ok_or_else(|| Error::ConfigNotFound {
+        .ok_or_else(|| LoadError::NotFound {
             start: start.to_path_buf(),
         })
 }
 
 /// Reads and validates `mcp.toml`; `rules` are the lint rules its `[lint]` and `allow` entries
 /// may name.
-pub fn load(sources: &mut Sources, path: &Path, rules: &[RuleId]) -> Result<Config, Error> {
-    let io = |source| Error::Io {
-        action: "read",
+pub fn load(sources: &mut Sources, path: &Path, rules: &[RuleId]) -> Result<Config, LoadError> {
+    let io = |source| LoadError::Unreadable {
         path: path.to_path_buf(),
         source,
     };
     // Checked before reading: opening a FIFO blocks until a writer comes.
     if let Some(kind) = crate::source::not_a_file(&std::fs::metadata(path).map_err(io)?) {
-        return Err(Error::NotAFile {
+        return Err(LoadError::NotAFile {
             path: path.to_path_buf(),
             kind,
         });
@@ -117,7 +135,7 @@ pub fn load(sources: &mut Sources, path: &Path, rules: &[RuleId]) -> Result<Conf
         || CONFIG_FILE_NAME.to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let config_error = |errors| Error::Config { file, errors };
+    let config_error = |errors| LoadError::Invalid { file, errors };
     let parsed = parse::parse(text).map_err(config_error)?;
     let stack =
         validate::validate(parsed.raw, &parsed.spans, &source_name, rules).map_err(config_error)?;

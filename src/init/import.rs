@@ -19,7 +19,6 @@ use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, value};
 
 use super::known_servers::{self, Known, State};
 use crate::config::validate::valid_server_name;
-use crate::error::Error;
 // Secret-looking variable names and flags, as the lint judges them.
 use crate::secrets::{is_credential_key as is_secret_key, is_secret_flag};
 
@@ -148,8 +147,20 @@ pub struct Import {
     pub imported: usize,
 }
 
-fn import_error(path: &Path, message: impl Into<String>) -> Error {
-    Error::Import {
+/// Why a client's config could not be imported into a new mcp.toml.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("could not read `{}`: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot import `{}`: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+fn import_error(path: &Path, message: impl Into<String>) -> ImportError {
+    ImportError::Invalid {
         path: path.to_path_buf(),
         message: message.into(),
     }
@@ -186,8 +197,11 @@ fn client_of(path: &Path, top_key: &str) -> Option<&'static str> {
 }
 
 /// Reads a client config: JSON (with comments) or Codex's TOML.
-pub fn read(path: &Path) -> Result<Source, Error> {
-    let text = crate::source::read_users_text(path).map_err(Error::io("read", path))?;
+pub fn read(path: &Path) -> Result<Source, ImportError> {
+    let text = crate::source::read_users_text(path).map_err(|source| ImportError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let is_toml = path.extension().is_some_and(|e| e == "toml");
     let root: Json = if is_toml {
         let table: toml::Table =

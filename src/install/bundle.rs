@@ -7,11 +7,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
 use crate::model::contract::COMPOSE_FILE_NAME as COMPOSE_FILE;
 use crate::render::Artifact;
 use crate::render::header::{Stamp, verify_for};
 use crate::write::Owner;
+use crate::write::WriteError;
 
 /// The artifacts that make up the bundle (the client configs are not part of it).
 pub fn artifacts(all: &[Artifact]) -> Vec<Artifact> {
@@ -39,18 +39,21 @@ pub struct BundleFile {
 }
 
 /// A bundle file's text: never through a link, bounded; `None` when missing.
-fn read_bundle_file(path: &Path) -> Result<Option<String>, Error> {
+fn read_bundle_file(path: &Path) -> Result<Option<String>, WriteError> {
     use crate::write::disk::{Disk as _, Entry, MAX_READ, RealDisk};
-    match RealDisk.entry(path).map_err(Error::io("inspect", path))? {
+    match RealDisk
+        .entry(path)
+        .map_err(WriteError::io("inspect", path))?
+    {
         Entry::Missing => Ok(None),
         Entry::File { .. } => {
             let bytes = RealDisk
                 .read(path, MAX_READ)
-                .map_err(Error::io("read", path))?
+                .map_err(WriteError::io("read", path))?
                 .unwrap_or_default();
             Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
         }
-        other => Err(Error::UnsafeOutput {
+        other => Err(WriteError::UnsafeOutput {
             path: path.to_path_buf(),
             what: other.describe(),
         }),
@@ -58,7 +61,11 @@ fn read_bundle_file(path: &Path) -> Result<Option<String>, Error> {
 }
 
 /// What installing `bundle` into `dir` would change; empty when the installed bundle is current.
-pub fn plan(dir: &Path, owner: Owner<'_>, bundle: &[Artifact]) -> Result<Vec<BundleFile>, Error> {
+pub fn plan(
+    dir: &Path,
+    owner: Owner<'_>,
+    bundle: &[Artifact],
+) -> Result<Vec<BundleFile>, WriteError> {
     let mut files = Vec::new();
     for artifact in bundle {
         let path = dir.join(&artifact.path);
@@ -85,9 +92,9 @@ pub fn plan(dir: &Path, owner: Owner<'_>, bundle: &[Artifact]) -> Result<Vec<Bun
     let entries = match fs::read_dir(&shims) {
         Ok(entries) => entries.collect::<Result<Vec<_>, _>>(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => return Err(Error::io("list", &shims)(e)),
+        Err(e) => return Err(WriteError::io("list", &shims)(e)),
     }
-    .map_err(Error::io("list", &shims))?;
+    .map_err(WriteError::io("list", &shims))?;
     let mut stale: Vec<BundleFile> = entries
         .into_iter()
         .filter_map(|entry| {
@@ -116,7 +123,7 @@ pub fn plan(dir: &Path, owner: Owner<'_>, bundle: &[Artifact]) -> Result<Vec<Bun
 }
 
 /// Carries out a plan; foreign files are copied to `<file>.mcpgen-backup` first.
-pub fn apply(plan: &[BundleFile], bundle: &[Artifact]) -> Result<Vec<PathBuf>, Error> {
+pub fn apply(plan: &[BundleFile], bundle: &[Artifact]) -> Result<Vec<PathBuf>, WriteError> {
     let mut backups = Vec::new();
     for file in plan {
         if file.foreign {
@@ -126,7 +133,7 @@ pub fn apply(plan: &[BundleFile], bundle: &[Artifact]) -> Result<Vec<PathBuf>, E
         }
         match file.change {
             BundleChange::Remove => {
-                fs::remove_file(&file.path).map_err(Error::io("remove", &file.path))?;
+                fs::remove_file(&file.path).map_err(WriteError::io("remove", &file.path))?;
             }
             BundleChange::Create | BundleChange::Update => {
                 if let Some(artifact) = bundle.iter().find(|a| a.path == file.relative) {
@@ -181,7 +188,7 @@ pub fn keeper_beside_mcpgen() -> Option<PathBuf> {
     keeper.is_file().then_some(keeper)
 }
 
-pub fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, Error> {
+pub fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, WriteError> {
     use crate::source::read_input;
     use crate::write::disk::{Disk as _, Entry, RealDisk};
     // A debug build's keeper, with its debug info, runs to tens of MiB.
@@ -195,21 +202,21 @@ pub fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, Error>
             contents: Vec::new(),
         });
     };
-    let contents = read_input(from, MAX_KEEPER).map_err(Error::io("read", from))?;
+    let contents = read_input(from, MAX_KEEPER).map_err(WriteError::io("read", from))?;
     let change = match RealDisk
         .entry(&target)
-        .map_err(Error::io("inspect", &target))?
+        .map_err(WriteError::io("inspect", &target))?
     {
         Entry::Missing => Some(BundleChange::Create),
         Entry::File { .. } => {
             let installed = RealDisk
                 .read(&target, MAX_KEEPER)
-                .map_err(Error::io("read", &target))?;
+                .map_err(WriteError::io("read", &target))?;
             let current = installed.as_deref() == Some(contents.as_slice());
             (!current || !mode_ok(&target, true)).then_some(BundleChange::Update)
         }
         other => {
-            return Err(Error::UnsafeOutput {
+            return Err(WriteError::UnsafeOutput {
                 path: target,
                 what: other.describe(),
             });
@@ -223,7 +230,7 @@ pub fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, Error>
     })
 }
 
-pub fn apply_keeper(keeper: &Keeper) -> Result<(), Error> {
+pub fn apply_keeper(keeper: &Keeper) -> Result<(), WriteError> {
     if keeper.change.is_some() {
         crate::write::write_owned(&keeper.target, &keeper.contents, true)?;
     }

@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
 use crate::model::{Profile, Stack};
 use crate::render::Artifact;
 use crate::render::clients;
+use crate::write::WriteError;
 use merge::{EntryChange, MergeError};
 use owner::Ownership;
 use paths::{Env, Format, Location};
@@ -55,6 +55,31 @@ pub enum ClientState {
 pub struct ClientPlan {
     pub location: Location,
     pub state: ClientState,
+}
+
+/// Why an install refused, or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("no profile `{name}`")]
+    UnknownProfile { name: String, known: Vec<String> },
+    #[error("no client `{name}`")]
+    UnknownClient { name: String, known: Vec<String> },
+    /// An install directory another user could change: the shims there run as this user.
+    #[error("`{}` is {why}", path.display())]
+    UnsafeInstallDir { path: PathBuf, why: String },
+    #[error("install stopped before writing anything")]
+    Stopped { problems: Vec<InstallProblem> },
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+}
+
+impl InstallError {
+    fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let io = WriteError::io(action, path);
+        move |source| InstallError::Write(io(source))
+    }
 }
 
 /// Why an install stopped before writing.
@@ -118,14 +143,14 @@ impl Plan {
 }
 
 /// Resolves a profile name (default: the strict one).
-pub fn profile<'s>(stack: &'s Stack, name: Option<&str>) -> Result<&'s Profile, Error> {
+pub fn profile<'s>(stack: &'s Stack, name: Option<&str>) -> Result<&'s Profile, InstallError> {
     match name {
         None => Ok(stack.strict_profile()),
         Some(name) => stack
             .profiles
             .iter()
             .find(|p| p.name == name)
-            .ok_or_else(|| Error::UnknownProfile {
+            .ok_or_else(|| InstallError::UnknownProfile {
                 name: name.to_string(),
                 known: stack.profiles.iter().map(|p| p.name.clone()).collect(),
             }),
@@ -133,10 +158,10 @@ pub fn profile<'s>(stack: &'s Stack, name: Option<&str>) -> Result<&'s Profile, 
 }
 
 /// The clients to act on: the request's, or every target of the stack.
-pub fn selected_clients(stack: &Stack, requested: &[String]) -> Result<Vec<String>, Error> {
+pub fn selected_clients(stack: &Stack, requested: &[String]) -> Result<Vec<String>, InstallError> {
     let known = crate::config::validate::CLIENT_TARGETS;
     if let Some(bad) = requested.iter().find(|c| !known.contains(&c.as_str())) {
-        return Err(Error::UnknownClient {
+        return Err(InstallError::UnknownClient {
             name: bad.clone(),
             known: known.iter().map(ToString::to_string).collect(),
         });
@@ -166,7 +191,7 @@ pub fn plan(
     artifacts: &[Artifact],
     env: &Env,
     request: &Request,
-) -> Result<Plan, Error> {
+) -> Result<Plan, InstallError> {
     let profile = profile(stack, request.profile.as_deref())?;
     let clients = selected_clients(stack, &request.clients)?;
     let install_dir = env.expand_home(&stack.install_dir);
@@ -193,11 +218,11 @@ pub fn plan(
     })
 }
 
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, InstallError> {
     match crate::source::read_input(path, crate::source::MAX_INPUT) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("read", path)(e)),
+        Err(e) => Err(InstallError::io("read", path)(e)),
     }
 }
 
@@ -208,7 +233,7 @@ fn plan_client(
     ownership: &Ownership,
     env: &Env,
     request: &Request,
-) -> Result<ClientState, Error> {
+) -> Result<ClientState, InstallError> {
     let old = read_optional(&location.path)?;
     if old.is_none() && !location.installed_when.exists() && !request.create {
         return Ok(ClientState::NotInstalled);
@@ -288,7 +313,7 @@ fn plan_client(
 /// Writes a plan that has no problems: the keeper and the bundle first (so the entries never
 /// point at shims that are not there yet), then each client file, each backed up before its
 /// first change.
-pub fn apply(plan: &Plan) -> Result<Vec<PathBuf>, Error> {
+pub fn apply(plan: &Plan) -> Result<Vec<PathBuf>, InstallError> {
     bundle::apply_keeper(&plan.keeper)?;
     let mut backups = bundle::apply(&plan.bundle_changes, &plan.bundle)?;
     for client in &plan.clients {
@@ -304,9 +329,9 @@ pub fn apply(plan: &Plan) -> Result<Vec<PathBuf>, Error> {
 }
 
 /// Dotfile managers link config files into place; write through the link, never over it.
-fn resolve_symlink(path: &Path) -> Result<PathBuf, Error> {
+fn resolve_symlink(path: &Path) -> Result<PathBuf, InstallError> {
     if path.is_symlink() {
-        fs::canonicalize(path).map_err(Error::io("follow the link", path))
+        fs::canonicalize(path).map_err(InstallError::io("follow the link", path))
     } else {
         Ok(path.to_path_buf())
     }
@@ -315,7 +340,7 @@ fn resolve_symlink(path: &Path) -> Result<PathBuf, Error> {
 /// Copies `path` to `<path>.mcpgen-backup` unless something is at that name already (a link
 /// someone planted included, which is never written through): the backup is the file as it
 /// was before mcpgen first changed it, never a later state.
-pub fn backup_once(path: &Path) -> Result<Option<PathBuf>, Error> {
+pub fn backup_once(path: &Path) -> Result<Option<PathBuf>, WriteError> {
     if !path.exists() {
         return Ok(None);
     }
@@ -333,7 +358,7 @@ pub fn backup_path(path: &Path) -> PathBuf {
 /// The install directory, and each directory above it up to the first that root owns, must be
 /// this user's own and writable by no one else: clients run the shims there as this user, so
 /// whoever can change them runs code as this user.
-pub fn check_install_dir(dir: &Path) -> Result<(), Error> {
+pub fn check_install_dir(dir: &Path) -> Result<(), InstallError> {
     use std::os::unix::fs::MetadataExt as _;
     let me = rustix::process::geteuid().as_raw();
     let mut current = Some(dir);
@@ -342,21 +367,21 @@ pub fn check_install_dir(dir: &Path) -> Result<(), Error> {
         let meta = match fs::metadata(path) {
             Ok(meta) => meta,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::io("inspect", path)(e)),
+            Err(e) => return Err(InstallError::io("inspect", path)(e)),
         };
         if meta.uid() == 0 && me != 0 {
             // The system's directories (`/`, `/home`, `/Users`): as far as ownership goes.
             return Ok(());
         }
         if meta.uid() != me {
-            return Err(Error::UnsafeInstallDir {
+            return Err(InstallError::UnsafeInstallDir {
                 path: path.to_path_buf(),
                 why: format!("owned by uid {}, not by you (uid {me})", meta.uid()),
             });
         }
         // A sticky directory (`/tmp`) lets no one else rename or remove what is ours in it.
         if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 {
-            return Err(Error::UnsafeInstallDir {
+            return Err(InstallError::UnsafeInstallDir {
                 path: path.to_path_buf(),
                 why: format!("writable by others (mode {:o})", meta.mode() & 0o7777),
             });

@@ -2,12 +2,49 @@
 //! file atomically. Nothing is written unless every file can be. Every byte goes through
 //! [`disk`], which holds the policy for links, modes, reads and backups.
 
+/// Why the writer refused, or failed. Nothing is written when it refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("could not {action} `{}`: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("generated files were changed by hand")]
+    HandEdited { paths: Vec<String> },
+    #[error("files not written by mcpgen are in the way")]
+    Foreign { paths: Vec<String> },
+    /// A link, a FIFO, a device where mcpgen writes or reads back its own files.
+    #[error("`{}` is {what}", path.display())]
+    UnsafeOutput { path: PathBuf, what: &'static str },
+    /// The output directory holds the user's own files: a build there could replace them.
+    #[error("`{}` holds {} file(s) that mcpgen did not write", out_dir.display(), paths.len())]
+    UsersFilesInOutDir {
+        out_dir: PathBuf,
+        paths: Vec<String>,
+    },
+}
+
+impl WriteError {
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> WriteError {
+        let path = path.into();
+        move |source| WriteError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
 pub mod disk;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
 use crate::render::Artifact;
 use crate::render::header::{Identity, Stamp, verify_for};
 use disk::{Disk, Entry, Links, MAX_READ, Mode, RealDisk};
@@ -64,7 +101,7 @@ pub fn plan(
     out_dir: &Path,
     owner: Owner<'_>,
     artifacts: &[Artifact],
-) -> Result<Vec<PlannedChange>, Error> {
+) -> Result<Vec<PlannedChange>, WriteError> {
     plan_with(&RealDisk, out_dir, owner, artifacts)
 }
 
@@ -73,7 +110,7 @@ pub fn plan_with(
     out_dir: &Path,
     owner: Owner<'_>,
     artifacts: &[Artifact],
-) -> Result<Vec<PlannedChange>, Error> {
+) -> Result<Vec<PlannedChange>, WriteError> {
     let files = walk(disk, out_dir)?;
     let mut changes = Vec::new();
     let produced: BTreeSet<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
@@ -133,7 +170,7 @@ pub fn plan_with(
         }
     }
     if !users_files.is_empty() {
-        return Err(Error::UsersFilesInOutDir {
+        return Err(WriteError::UsersFilesInOutDir {
             out_dir: out_dir.to_path_buf(),
             paths: users_files,
         });
@@ -150,16 +187,18 @@ fn may_sit_beside(relative: &str) -> bool {
         || disk::is_backup_name(name)
 }
 
-fn unsafe_output(path: &Path, entry: &Entry) -> Error {
-    Error::UnsafeOutput {
+fn unsafe_output(path: &Path, entry: &Entry) -> WriteError {
+    WriteError::UnsafeOutput {
         path: path.to_path_buf(),
         what: entry.describe(),
     }
 }
 
 /// A file's text, bounded; `None` when it is too large to be one of mcpgen's.
-fn read_text(disk: &dyn Disk, path: &Path) -> Result<Option<String>, Error> {
-    let bytes = disk.read(path, MAX_READ).map_err(Error::io("read", path))?;
+fn read_text(disk: &dyn Disk, path: &Path) -> Result<Option<String>, WriteError> {
+    let bytes = disk
+        .read(path, MAX_READ)
+        .map_err(WriteError::io("read", path))?;
     Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
@@ -169,7 +208,7 @@ pub fn apply(
     artifacts: &[Artifact],
     changes: &[PlannedChange],
     force: bool,
-) -> Result<Vec<PathBuf>, Error> {
+) -> Result<Vec<PathBuf>, WriteError> {
     apply_with(&RealDisk, out_dir, artifacts, changes, force)
 }
 
@@ -179,15 +218,15 @@ pub fn apply_with(
     artifacts: &[Artifact],
     changes: &[PlannedChange],
     force: bool,
-) -> Result<Vec<PathBuf>, Error> {
+) -> Result<Vec<PathBuf>, WriteError> {
     let edited: Vec<String> = conflicts(changes, Stamp::Edited);
     let foreign: Vec<String> = conflicts(changes, Stamp::Missing);
     if !force {
         if !edited.is_empty() {
-            return Err(Error::HandEdited { paths: edited });
+            return Err(WriteError::HandEdited { paths: edited });
         }
         if !foreign.is_empty() {
-            return Err(Error::Foreign { paths: foreign });
+            return Err(WriteError::Foreign { paths: foreign });
         }
     }
     let mut backups = Vec::new();
@@ -197,11 +236,15 @@ pub fn apply_with(
     for change in changes {
         let path = out_dir.join(&change.path);
         if change.conflict.is_some() {
-            backups.push(disk.backup(&path).map_err(Error::io("back up", &path))?);
+            backups.push(
+                disk.backup(&path)
+                    .map_err(WriteError::io("back up", &path))?,
+            );
         }
         match &change.change {
             Change::Remove { .. } => {
-                disk.remove(&path).map_err(Error::io("remove", &path))?;
+                disk.remove(&path)
+                    .map_err(WriteError::io("remove", &path))?;
             }
             Change::Create | Change::Update { .. } => {
                 if let Some(artifact) = by_path.get(change.path.as_str()) {
@@ -216,7 +259,7 @@ pub fn apply_with(
 
 /// Writes files on every core: a large stack is a thousand small files, and creating each is
 /// kernel time that parallelizes well.
-fn write_all(disk: &dyn Disk, writes: &[(PathBuf, &Artifact)]) -> Result<(), Error> {
+fn write_all(disk: &dyn Disk, writes: &[(PathBuf, &Artifact)]) -> Result<(), WriteError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(8);
@@ -234,7 +277,7 @@ fn write_all(disk: &dyn Disk, writes: &[(PathBuf, &Artifact)]) -> Result<(), Err
                             Mode::Exact(mode),
                             Links::Refuse,
                         )
-                        .map_err(Error::io("write", path))
+                        .map_err(WriteError::io("write", path))
                     })
                 })
             })
@@ -243,12 +286,12 @@ fn write_all(disk: &dyn Disk, writes: &[(PathBuf, &Artifact)]) -> Result<(), Err
             .into_iter()
             .map(|worker| {
                 worker.join().unwrap_or_else(|_| {
-                    Err(Error::io("write", "generated files")(
+                    Err(WriteError::io("write", "generated files")(
                         std::io::Error::other("a writer thread panicked"),
                     ))
                 })
             })
-            .collect::<Result<Vec<()>, Error>>()
+            .collect::<Result<Vec<()>, WriteError>>()
             .map(drop)
     })
 }
@@ -264,9 +307,9 @@ fn conflicts(changes: &[PlannedChange], kind: Stamp) -> Vec<String> {
 /// Every file below `dir`, by `/`-separated relative path; none when `dir` does not exist. A
 /// link or anything but a file or a directory inside it stops the build: mcpgen writes only
 /// regular files there, and follows no link someone planted.
-fn walk(disk: &dyn Disk, dir: &Path) -> Result<BTreeMap<String, Entry>, Error> {
+fn walk(disk: &dyn Disk, dir: &Path) -> Result<BTreeMap<String, Entry>, WriteError> {
     let mut files = BTreeMap::new();
-    if disk.entry(dir).map_err(Error::io("inspect", dir))? == Entry::Missing {
+    if disk.entry(dir).map_err(WriteError::io("inspect", dir))? == Entry::Missing {
         return Ok(files);
     }
     let mut pending = vec![String::new()];
@@ -276,7 +319,7 @@ fn walk(disk: &dyn Disk, dir: &Path) -> Result<BTreeMap<String, Entry>, Error> {
         } else {
             dir.join(&relative)
         };
-        for (name, entry) in disk.list(&here).map_err(Error::io("list", &here))? {
+        for (name, entry) in disk.list(&here).map_err(WriteError::io("list", &here))? {
             let child = if relative.is_empty() {
                 name.clone()
             } else {
@@ -299,26 +342,28 @@ fn walk(disk: &dyn Disk, dir: &Path) -> Result<BTreeMap<String, Entry>, Error> {
 
 /// Replaces a file mcpgen owns outright (install's bundle, the keeper): exactly this mode,
 /// never through a link.
-pub fn write_owned(path: &Path, contents: &[u8], executable: bool) -> Result<(), Error> {
+pub fn write_owned(path: &Path, contents: &[u8], executable: bool) -> Result<(), WriteError> {
     let mode = if executable { 0o755 } else { 0o644 };
     RealDisk
         .replace(path, contents, Mode::Exact(mode), Links::Refuse)
-        .map_err(Error::io("write", path))
+        .map_err(WriteError::io("write", path))
 }
 
 /// Replaces a file of the user's (mcp.toml, a compose file, a client config): its mode is kept
 /// (a 0600 file stays 0600; `default` for a new one), and a link the user made is written
 /// through.
-pub fn write_users(path: &Path, contents: &[u8], default: u32) -> Result<(), Error> {
+pub fn write_users(path: &Path, contents: &[u8], default: u32) -> Result<(), WriteError> {
     RealDisk
         .replace(path, contents, Mode::Keep(default), Links::Follow)
-        .map_err(Error::io("write", path))
+        .map_err(WriteError::io("write", path))
 }
 
 /// A backup of `path` beside it (`<file>.mcpgen-backup`, then `.1`, …), created exclusively,
 /// never through a link.
-pub fn backup(path: &Path) -> Result<PathBuf, Error> {
-    RealDisk.backup(path).map_err(Error::io("back up", path))
+pub fn backup(path: &Path) -> Result<PathBuf, WriteError> {
+    RealDisk
+        .backup(path)
+        .map_err(WriteError::io("back up", path))
 }
 
 #[cfg(test)]
@@ -455,7 +500,7 @@ mod tests {
         assert_eq!(plan[0].conflict, Some(Stamp::Edited));
         assert!(matches!(
             apply_with(&disk, out, &artifacts, &plan, false),
-            Err(Error::HandEdited { .. })
+            Err(WriteError::HandEdited { .. })
         ));
         assert_eq!(disk.text("/out/a.yml"), Some(edited.clone()));
         let backups = apply_with(&disk, out, &artifacts, &plan, true).unwrap();
@@ -482,7 +527,7 @@ mod tests {
         disk.file("/out/.gitignore", "*\n");
         let refused = plan_with(&disk, out, OWNER, &artifacts).unwrap_err();
         assert!(
-            matches!(&refused, Error::UsersFilesInOutDir { paths, .. } if paths == &["old.yml"]),
+            matches!(&refused, WriteError::UsersFilesInOutDir { paths, .. } if paths == &["old.yml"]),
             "{refused:?}"
         );
     }
@@ -495,7 +540,7 @@ mod tests {
             let artifacts = [artifact("a.yml", "a: 1\n")];
             let refused = plan_with(&disk, Path::new("/out"), OWNER, &artifacts).unwrap_err();
             assert!(
-                matches!(refused, Error::UnsafeOutput { .. }),
+                matches!(refused, WriteError::UnsafeOutput { .. }),
                 "{entry:?}: {refused:?}"
             );
         }

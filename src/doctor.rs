@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::Compiled;
+use crate::compile::Compiled;
 use crate::config::Config;
 use crate::install::paths::{Env, Format, Location};
 use crate::install::{bundle, merge_json, merge_toml, ownership, paths};

@@ -22,7 +22,7 @@ pub(super) fn report_findings(ui: &Ui, findings: &[Finding]) {
 
 pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     let config = cli.load(ui)?;
-    let compiled = crate::compile(&config)?;
+    let compiled = crate::compile::compile(&config)?;
     report_findings(ui, &compiled.findings);
     let blocking = compiled.blocking().count();
     if blocking > 0 {

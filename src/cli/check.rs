@@ -11,7 +11,7 @@ use crate::write::{self, Change};
 
 pub(super) fn run(cli: &Cli, ui: &mut Ui) -> Result<i32, Error> {
     let config = cli.load(ui)?;
-    let compiled = crate::compile(&config)?;
+    let compiled = crate::compile::compile(&config)?;
     report_findings(ui, &compiled.findings);
     let blocking = compiled.blocking().count();
     let changes = write::plan(

@@ -32,7 +32,7 @@ command that is not in the image is shown beside the image's own ENTRYPOINT, CMD
 
 pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     let config = cli.load(ui)?;
-    let compiled = crate::compile(&config)?;
+    let compiled = crate::compile::compile(&config)?;
     let env = Env::from_process().map_err(Error::Environment)?;
     let checks = doctor::checks(&config, &compiled, &env, &args.docker);
     let mut stdout = anstream::stdout();

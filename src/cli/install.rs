@@ -44,7 +44,7 @@ client on the next install.";
 
 pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     let config = cli.load(ui)?;
-    let compiled = crate::compile(&config)?;
+    let compiled = crate::compile::compile(&config)?;
     report_findings(ui, &compiled.findings);
     if compiled.blocking().count() > 0 {
         ui.status("error: mcp.toml has findings at error level: fix them and run `mcpgen build`");

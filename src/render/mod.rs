@@ -1,5 +1,5 @@
 //! Rendering: pure functions from the model to the bytes of each artifact. Nothing here touches
-//! the disk; [`crate::write`] does, after everything rendered.
+//! the disk; the writer does, after everything rendered.
 
 pub mod clients;
 pub mod compose;

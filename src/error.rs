@@ -57,6 +57,12 @@ pub enum Error {
     Several(Vec<Error>),
     #[error("{0}")]
     Environment(String),
+    /// A command this build of mcpgen left out (a cargo feature off).
+    #[error("this mcpgen was built without {what}")]
+    NotBuiltIn {
+        what: &'static str,
+        feature: &'static str,
+    },
 }
 
 /// The process exit code for an error: 1 where the output is out of date, 2 for bad input.
@@ -138,6 +144,13 @@ impl Error {
                 ]
             }
             Error::Several(errors) => errors.iter().flat_map(Error::diagnostics).collect(),
+            Error::NotBuiltIn { feature, .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .with_note("the stack's own `mcpgen-monitor` container runs it (`docker compose up -d`)")
+                    .with_help(format!(
+                        "to run it on this machine, install mcpgen with it: `cargo install --path . --features {feature}`"
+                    )),
+            ],
             Error::NothingToLint { .. } => vec![
                 Diagnostic::error(self.to_string())
                     .with_help("name the files: `mcpgen lint docker-compose.yml`, or `-f a.yml -f b.yml` to merge them"),

@@ -7,8 +7,11 @@ use std::time::Duration;
 use super::{Cli, Ui};
 use crate::error::Error;
 use crate::model::units::parse_duration;
+#[cfg(feature = "runtime")]
 use crate::runtime::monitor::{self, Settings};
 
+// Without the `runtime` feature the flags are parsed (so `--help` still teaches) but not read.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
     /// The stack (compose project) to watch [default: `[stack].name` of mcp.toml]
@@ -52,6 +55,15 @@ It talks to the engine at DOCKER_HOST (default unix:///var/run/docker.sock) and 
 object per line: time, level, event, server, container, latency_ms, action, reason, failures,
 restarts, state. SIGTERM or SIGINT stops it; containers are left as they are.";
 
+#[cfg(not(feature = "runtime"))]
+pub(super) fn run(_cli: &Cli, _args: &Args, _ui: &mut Ui) -> Result<i32, Error> {
+    Err(Error::NotBuiltIn {
+        what: "the health monitor",
+        feature: "runtime",
+    })
+}
+
+#[cfg(feature = "runtime")]
 pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
     if let Some(path) = &args.check_status {
         return Ok(monitor::check_status(path));
@@ -65,6 +77,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
 
 /// Flags win; what they leave out comes from mcp.toml when there is no `--stack`, else from
 /// the same defaults as `[monitor]`.
+#[cfg(feature = "runtime")]
 fn settings(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<Settings, Error> {
     let (stack, from_config) = match &args.stack {
         Some(stack) => (stack.clone(), None),

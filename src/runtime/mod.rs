@@ -3,7 +3,10 @@
 //!
 //! The monitor is the only part of mcpgen with an async runtime (tokio, which `bollard`
 //! needs), and each entry point builds its own current-thread runtime, so `build`,
-//! `check` and `lint` never start one.
+//! `check` and `lint` never start one. It is built only with the `runtime` feature: a build
+//! without it (what pre-commit installs) compiles neither tokio nor bollard. `probe` needs
+//! neither, and is always there.
 
+#[cfg(feature = "runtime")]
 pub mod monitor;
 pub mod probe;

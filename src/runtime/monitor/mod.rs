@@ -8,9 +8,12 @@
 //!
 //! Layout: [`policy`] is the pure state machine (unit-tested with a fake clock); [`engine`] the
 //! Docker Engine API; [`handshake`] the MCP exchange; [`supervisor`] the loop tying them
-//! together; [`log`] and [`status`] what it tells the world. Tokio (one thread) lives only here.
+//! together (unit-tested on a scripted engine, through the [`engine::Engine`] trait); [`log`]
+//! and [`status`] what it tells the world. Tokio (one thread) lives only here.
 
 pub mod engine;
+#[cfg(test)]
+mod fake;
 pub mod log;
 pub mod policy;
 pub mod status;

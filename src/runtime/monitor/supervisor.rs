@@ -1276,3 +1276,6 @@ impl<C: Connect> Supervisor<C> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

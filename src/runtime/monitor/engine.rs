@@ -15,7 +15,8 @@ use bollard::query_parameters::{
     EventsOptions, InspectContainerOptions, ListContainersOptions, RestartContainerOptions,
     StartContainerOptions, StopContainerOptions,
 };
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use tokio::time::Instant;
 
 use crate::mcp::Era;
@@ -31,9 +32,10 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Seconds a restart waits for the container to stop before killing it. The idle keeper
 /// (`sleep infinity` under `init`) stops at once; a hung process must not hold recovery up.
 const STOP_TIMEOUT_SECS: i32 = 2;
-/// How often [`Engine::halt`] looks whether the restart policy started a stopped container again.
+/// How often [`DockerApi::halt`] looks whether the restart policy started a stopped container
+/// again.
 const HALT_POLL: Duration = Duration::from_millis(100);
-/// How many times [`Engine::halt`] stops a container that its restart policy keeps starting.
+/// How many times [`DockerApi::halt`] stops a container that its restart policy keeps starting.
 const HALT_ATTEMPTS: u32 = 10;
 
 /// Which engine serves the API: they order a container's events differently.
@@ -137,13 +139,104 @@ pub enum ProbeOutcome {
     NotRunning,
 }
 
-/// A connected engine.
-#[derive(Clone)]
-pub struct Engine {
-    docker: Docker,
-    pub flavor: Flavor,
+/// What the supervisor asks of the container engine. [`DockerApi`] serves it through the
+/// Docker Engine API; the supervisor's unit tests script a fake, so its state machine is tested
+/// without an engine (the real one is the end-to-end suites' business).
+///
+/// Cheap to clone: spawned probes, restarts and stops each hold one. The futures are `Send` so
+/// that those can be spawned.
+pub trait Engine: Clone + Send + Sync + 'static {
+    /// Which engine serves the API: they order a container's events differently.
+    fn flavor(&self) -> Flavor;
+
     /// `Podman Engine 4.3.1 (API 1.41)`, for the log.
-    pub description: String,
+    fn description(&self) -> &str;
+
+    /// Whether the engine answers at all.
+    fn ping(&self) -> impl Future<Output = Result<(), EngineError>> + Send;
+
+    /// The stack's server containers, running or not. The monitor's own container carries the
+    /// stack label but no server label, so it is never among them.
+    fn containers(
+        &self,
+        stack: &str,
+    ) -> impl Future<Output = Result<Vec<Container>, EngineError>> + Send;
+
+    /// One container by id, if it is one of the stack's servers.
+    fn container(
+        &self,
+        id: &str,
+        stack: &str,
+    ) -> impl Future<Output = Result<Option<Container>, EngineError>> + Send;
+
+    /// The container's restart policy: `no`, `always`, `unless-stopped` or `on-failure`.
+    fn restart_policy(&self, id: &str) -> impl Future<Output = Result<String, EngineError>> + Send;
+
+    /// The stack's container events from now on, or replayed from `since_secs` (after a
+    /// reconnection, so a crash while the engine was away is still seen). Boxed: the stream
+    /// outlives the borrows of the call (a spawned task reads it), which an `impl Stream` in a
+    /// trait can only say (`use<..>`) from Rust 1.87 on.
+    fn events(
+        &self,
+        stack: &str,
+        since_secs: Option<i64>,
+    ) -> BoxStream<'static, Result<ContainerEvent, EngineError>>;
+
+    /// Probes a server's container within `timeout`, at the MCP level. `era` is what the
+    /// monitor remembers of the server (`None`: the probe discovers it).
+    fn probe(
+        &self,
+        container: &Container,
+        timeout: Duration,
+        era: Option<Era>,
+    ) -> impl Future<Output = ProbeOutcome> + Send;
+
+    /// Restarts a server's container (starts it, when stopped), after checking that it belongs
+    /// to `stack`.
+    fn restart(
+        &self,
+        id: &str,
+        stack: &str,
+    ) -> impl Future<Output = Result<(), EngineError>> + Send;
+
+    /// Stops a server's container that the monitor gave up on, after checking that it belongs
+    /// to `stack`, and makes sure it stays stopped; returns how many stops it took. When its
+    /// restart policy restarts it (`restarts`), it is watched for `settle` after each stop,
+    /// and stopped again whenever it runs again.
+    fn halt(
+        &self,
+        id: &str,
+        stack: &str,
+        restarts: bool,
+        settle: Duration,
+    ) -> impl Future<Output = Result<u32, EngineError>> + Send;
+}
+
+/// Makes the connection the supervisor uses, at start and again whenever the engine went away.
+pub trait Connect {
+    type Engine: Engine;
+
+    fn connect(&self) -> impl Future<Output = Result<Self::Engine, EngineError>> + Send;
+}
+
+/// The engine `DOCKER_HOST` names, or the default socket: see [`DockerApi::connect`].
+#[derive(Debug, Clone, Copy)]
+pub struct DockerHost;
+
+impl Connect for DockerHost {
+    type Engine = DockerApi;
+
+    fn connect(&self) -> impl Future<Output = Result<DockerApi, EngineError>> + Send {
+        DockerApi::connect()
+    }
+}
+
+/// A connected engine, through the Docker Engine API (which Podman serves too).
+#[derive(Clone)]
+pub struct DockerApi {
+    docker: Docker,
+    flavor: Flavor,
+    description: String,
 }
 
 async fn bounded<T>(
@@ -174,10 +267,10 @@ where
     }
 }
 
-impl Engine {
+impl DockerApi {
     /// Connects through `DOCKER_HOST`, or the default socket, and agrees on an API version
     /// (Podman 4 serves 1.41; bollard would ask for a newer one).
-    pub async fn connect() -> Result<Engine, EngineError> {
+    pub async fn connect() -> Result<DockerApi, EngineError> {
         let docker = Docker::connect_with_defaults()?.with_timeout(CALL_TIMEOUT);
         let docker = tokio::time::timeout(CALL_TIMEOUT, docker.negotiate_version())
             .await
@@ -194,7 +287,7 @@ impl Engine {
             version.version.as_deref().unwrap_or("?"),
             version.api_version.as_deref().unwrap_or("?"),
         );
-        Ok(Engine {
+        Ok(DockerApi {
             docker,
             flavor: if podman {
                 Flavor::Podman
@@ -205,189 +298,7 @@ impl Engine {
         })
     }
 
-    pub async fn ping(&self) -> Result<(), EngineError> {
-        bounded(self.docker.ping()).await?;
-        Ok(())
-    }
-
-    /// The stack's server containers, running or not. The monitor's own container carries the
-    /// stack label but no server label, so it is never among them.
-    pub async fn containers(&self, stack: &str) -> Result<Vec<Container>, EngineError> {
-        let options = ListContainersOptions {
-            all: true,
-            filters: Some(HashMap::from([(
-                "label".to_string(),
-                vec![format!("{LABEL_STACK}={stack}")],
-            )])),
-            ..Default::default()
-        };
-        let summaries = tolerant(|| self.docker.list_containers(Some(options.clone()))).await?;
-        Ok(summaries
-            .into_iter()
-            .filter_map(|summary| {
-                let labels = summary.labels.unwrap_or_default();
-                let state = match summary.state {
-                    Some(ContainerSummaryStateEnum::RUNNING) => RunState::Running,
-                    Some(ContainerSummaryStateEnum::PAUSED) => RunState::Paused,
-                    Some(ContainerSummaryStateEnum::RESTARTING) => RunState::Restarting,
-                    _ => RunState::Stopped,
-                };
-                let name = summary.names.and_then(|n| n.into_iter().next());
-                container_from_labels(summary.id?, name, &labels, stack, state)
-            })
-            .collect())
-    }
-
-    /// One container by id, if it is one of the stack's servers.
-    pub async fn container(&self, id: &str, stack: &str) -> Result<Option<Container>, EngineError> {
-        let inspect = match tolerant(|| {
-            self.docker
-                .inspect_container(id, None::<InspectContainerOptions>)
-        })
-        .await
-        {
-            Ok(inspect) => inspect,
-            Err(ApiError::DockerResponseServerError {
-                status_code: 404, ..
-            }) => return Ok(None),
-            Err(error) => return Err(error.into()),
-        };
-        let labels = inspect
-            .config
-            .as_ref()
-            .and_then(|c| c.labels.clone())
-            .unwrap_or_default();
-        let state = inspect.state.as_ref();
-        let flag = |f: Option<bool>| f.unwrap_or(false);
-        let state = if state.is_some_and(|s| flag(s.paused)) {
-            RunState::Paused
-        } else if state.is_some_and(|s| flag(s.restarting)) {
-            RunState::Restarting
-        } else if state.is_some_and(|s| flag(s.running)) {
-            RunState::Running
-        } else {
-            RunState::Stopped
-        };
-        Ok(container_from_labels(
-            inspect.id.unwrap_or_else(|| id.to_string()),
-            inspect.name,
-            &labels,
-            stack,
-            state,
-        ))
-    }
-
-    /// The container's restart policy: `no`, `always`, `unless-stopped` or `on-failure`.
-    pub async fn restart_policy(&self, id: &str) -> Result<String, EngineError> {
-        let inspect = tolerant(|| {
-            self.docker
-                .inspect_container(id, None::<InspectContainerOptions>)
-        })
-        .await?;
-        Ok(inspect
-            .host_config
-            .and_then(|h| h.restart_policy)
-            .and_then(|p| p.name)
-            .map(|n| n.to_string())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "no".to_string()))
-    }
-
-    /// The stack's container events from now on, or replayed from `since_secs` (after a
-    /// reconnection, so a crash while the engine was away is still seen).
-    pub fn events(
-        &self,
-        stack: &str,
-        since_secs: Option<i64>,
-    ) -> impl Stream<Item = Result<ContainerEvent, EngineError>> + use<> {
-        let options = EventsOptions {
-            since: since_secs.map(|s| s.to_string()),
-            until: None,
-            filters: Some(HashMap::from([
-                ("type".to_string(), vec!["container".to_string()]),
-                ("label".to_string(), vec![format!("{LABEL_STACK}={stack}")]),
-            ])),
-        };
-        self.docker
-            .events(Some(options))
-            .filter_map(|item| async move {
-                match item {
-                    Err(error) => Some(Err(EngineError::from(error))),
-                    Ok(message) => {
-                        let actor = message.actor?;
-                        Some(Ok(ContainerEvent {
-                            id: actor.id?,
-                            action: message.action?,
-                            attributes: actor.attributes.unwrap_or_default(),
-                            time_nano: message
-                                .time_nano
-                                .or_else(|| message.time.map(|t| t.saturating_mul(1_000_000_000)))
-                                .unwrap_or(0),
-                        }))
-                    }
-                }
-            })
-    }
-
-    /// Probes a server's container within `timeout`: an exec of mcpgen's helper, which runs
-    /// the one MCP handshake ([`crate::mcp`]) in the container. `era` is what the monitor
-    /// remembers of the server (`None`: the helper discovers it on a throw-away process).
-    pub async fn probe(
-        &self,
-        container: &Container,
-        timeout: Duration,
-        era: Option<Era>,
-    ) -> ProbeOutcome {
-        let started = Instant::now();
-        if container.state == RunState::Paused {
-            // A frozen container cannot answer (the engines refuse an exec into it): a failure
-            // at once, as long as the engine still says it is paused.
-            match self.container(&container.id, &container.stack).await {
-                Ok(Some(now)) if now.state == RunState::Paused => {
-                    return ProbeOutcome::Failed {
-                        latency: started.elapsed(),
-                        reason: "paused: a frozen server cannot answer".to_string(),
-                    };
-                }
-                Ok(Some(now)) if !now.state.is_up() => return ProbeOutcome::NotRunning,
-                Ok(None) => return ProbeOutcome::Gone,
-                Err(error) if error.unreachable => return ProbeOutcome::EngineDown(error.message),
-                // Unpaused meanwhile: probe it as usual.
-                _ => {}
-            }
-        }
-        // The exec is given a little more than the helper's own deadline, so the helper's
-        // answer (with its reason) arrives before the monitor gives up on it.
-        let attempt = self.helper_probe(container, timeout, era);
-        match tokio::time::timeout(timeout + Duration::from_secs(2), attempt).await {
-            Ok(Ok(report)) => ProbeOutcome::Ok {
-                latency: started.elapsed(),
-                detail: report.detail,
-                era: report.era,
-            },
-            Ok(Err(ProbeError::Failed(reason))) => {
-                let latency = started.elapsed();
-                // An exec into a container that just stopped fails too; that is the `die`
-                // event's business, not a failed probe. A paused one is still up: it counts.
-                if let Ok(Some(now)) = self.container(&container.id, &container.stack).await
-                    && !now.state.is_up()
-                {
-                    return ProbeOutcome::NotRunning;
-                }
-                ProbeOutcome::Failed { latency, reason }
-            }
-            Ok(Err(ProbeError::Engine(reason))) => ProbeOutcome::EngineDown(reason),
-            Ok(Err(ProbeError::Gone)) => ProbeOutcome::Gone,
-            Err(_) => ProbeOutcome::Failed {
-                latency: started.elapsed(),
-                reason: format!(
-                    "no answer within {}",
-                    crate::model::units::format_duration(timeout)
-                ),
-            },
-        }
-    }
-
+    /// The helper's exec, for [`Engine::probe`]: its report, or why there is none.
     async fn helper_probe(
         &self,
         container: &Container,
@@ -469,10 +380,196 @@ impl Engine {
             .map_err(ProbeError::from_api)?;
         helper_report(inspect.exit_code, &stdout, &stderr).map_err(ProbeError::Failed)
     }
+}
 
-    /// Restarts a server's container, after checking that it belongs to `stack`. Podman
-    /// refuses to restart a paused container, so a frozen one is unpaused first.
-    pub async fn restart(&self, id: &str, stack: &str) -> Result<(), EngineError> {
+impl Engine for DockerApi {
+    fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    async fn ping(&self) -> Result<(), EngineError> {
+        bounded(self.docker.ping()).await?;
+        Ok(())
+    }
+
+    async fn containers(&self, stack: &str) -> Result<Vec<Container>, EngineError> {
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([(
+                "label".to_string(),
+                vec![format!("{LABEL_STACK}={stack}")],
+            )])),
+            ..Default::default()
+        };
+        let summaries = tolerant(|| self.docker.list_containers(Some(options.clone()))).await?;
+        Ok(summaries
+            .into_iter()
+            .filter_map(|summary| {
+                let labels = summary.labels.unwrap_or_default();
+                let state = match summary.state {
+                    Some(ContainerSummaryStateEnum::RUNNING) => RunState::Running,
+                    Some(ContainerSummaryStateEnum::PAUSED) => RunState::Paused,
+                    Some(ContainerSummaryStateEnum::RESTARTING) => RunState::Restarting,
+                    _ => RunState::Stopped,
+                };
+                let name = summary.names.and_then(|n| n.into_iter().next());
+                container_from_labels(summary.id?, name, &labels, stack, state)
+            })
+            .collect())
+    }
+
+    async fn container(&self, id: &str, stack: &str) -> Result<Option<Container>, EngineError> {
+        let inspect = match tolerant(|| {
+            self.docker
+                .inspect_container(id, None::<InspectContainerOptions>)
+        })
+        .await
+        {
+            Ok(inspect) => inspect,
+            Err(ApiError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        let labels = inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.clone())
+            .unwrap_or_default();
+        let state = inspect.state.as_ref();
+        let flag = |f: Option<bool>| f.unwrap_or(false);
+        let state = if state.is_some_and(|s| flag(s.paused)) {
+            RunState::Paused
+        } else if state.is_some_and(|s| flag(s.restarting)) {
+            RunState::Restarting
+        } else if state.is_some_and(|s| flag(s.running)) {
+            RunState::Running
+        } else {
+            RunState::Stopped
+        };
+        Ok(container_from_labels(
+            inspect.id.unwrap_or_else(|| id.to_string()),
+            inspect.name,
+            &labels,
+            stack,
+            state,
+        ))
+    }
+
+    async fn restart_policy(&self, id: &str) -> Result<String, EngineError> {
+        let inspect = tolerant(|| {
+            self.docker
+                .inspect_container(id, None::<InspectContainerOptions>)
+        })
+        .await?;
+        Ok(inspect
+            .host_config
+            .and_then(|h| h.restart_policy)
+            .and_then(|p| p.name)
+            .map(|n| n.to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "no".to_string()))
+    }
+
+    fn events(
+        &self,
+        stack: &str,
+        since_secs: Option<i64>,
+    ) -> BoxStream<'static, Result<ContainerEvent, EngineError>> {
+        let options = EventsOptions {
+            since: since_secs.map(|s| s.to_string()),
+            until: None,
+            filters: Some(HashMap::from([
+                ("type".to_string(), vec!["container".to_string()]),
+                ("label".to_string(), vec![format!("{LABEL_STACK}={stack}")]),
+            ])),
+        };
+        self.docker
+            .events(Some(options))
+            .filter_map(|item| async move {
+                match item {
+                    Err(error) => Some(Err(EngineError::from(error))),
+                    Ok(message) => {
+                        let actor = message.actor?;
+                        Some(Ok(ContainerEvent {
+                            id: actor.id?,
+                            action: message.action?,
+                            attributes: actor.attributes.unwrap_or_default(),
+                            time_nano: message
+                                .time_nano
+                                .or_else(|| message.time.map(|t| t.saturating_mul(1_000_000_000)))
+                                .unwrap_or(0),
+                        }))
+                    }
+                }
+            })
+            .boxed()
+    }
+
+    /// An exec of mcpgen's helper, which runs the one MCP handshake ([`crate::mcp`]) in the
+    /// container; without an `era`, the helper discovers it on a throw-away process.
+    async fn probe(
+        &self,
+        container: &Container,
+        timeout: Duration,
+        era: Option<Era>,
+    ) -> ProbeOutcome {
+        let started = Instant::now();
+        if container.state == RunState::Paused {
+            // A frozen container cannot answer (the engines refuse an exec into it): a failure
+            // at once, as long as the engine still says it is paused.
+            match self.container(&container.id, &container.stack).await {
+                Ok(Some(now)) if now.state == RunState::Paused => {
+                    return ProbeOutcome::Failed {
+                        latency: started.elapsed(),
+                        reason: "paused: a frozen server cannot answer".to_string(),
+                    };
+                }
+                Ok(Some(now)) if !now.state.is_up() => return ProbeOutcome::NotRunning,
+                Ok(None) => return ProbeOutcome::Gone,
+                Err(error) if error.unreachable => return ProbeOutcome::EngineDown(error.message),
+                // Unpaused meanwhile: probe it as usual.
+                _ => {}
+            }
+        }
+        // The exec is given a little more than the helper's own deadline, so the helper's
+        // answer (with its reason) arrives before the monitor gives up on it.
+        let attempt = self.helper_probe(container, timeout, era);
+        match tokio::time::timeout(timeout + Duration::from_secs(2), attempt).await {
+            Ok(Ok(report)) => ProbeOutcome::Ok {
+                latency: started.elapsed(),
+                detail: report.detail,
+                era: report.era,
+            },
+            Ok(Err(ProbeError::Failed(reason))) => {
+                let latency = started.elapsed();
+                // An exec into a container that just stopped fails too; that is the `die`
+                // event's business, not a failed probe. A paused one is still up: it counts.
+                if let Ok(Some(now)) = self.container(&container.id, &container.stack).await
+                    && !now.state.is_up()
+                {
+                    return ProbeOutcome::NotRunning;
+                }
+                ProbeOutcome::Failed { latency, reason }
+            }
+            Ok(Err(ProbeError::Engine(reason))) => ProbeOutcome::EngineDown(reason),
+            Ok(Err(ProbeError::Gone)) => ProbeOutcome::Gone,
+            Err(_) => ProbeOutcome::Failed {
+                latency: started.elapsed(),
+                reason: format!(
+                    "no answer within {}",
+                    crate::model::units::format_duration(timeout)
+                ),
+            },
+        }
+    }
+
+    /// Podman refuses to restart a paused container, so a frozen one is unpaused first.
+    async fn restart(&self, id: &str, stack: &str) -> Result<(), EngineError> {
         let Some(container) = self.container(id, stack).await? else {
             return Err(EngineError::new(
                 format!("container {id} is gone or not a server of stack `{stack}`"),
@@ -507,9 +604,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Stops a server's container that the monitor gave up on, after checking that it belongs
-    /// to `stack`, and makes sure it stays stopped; returns how many stops it took.
-    ///
     /// A stop through the API turns the container's restart policy off until someone starts it
     /// again (Docker's `unless-stopped` and `always`; Podman's too: its stop marks the container
     /// stopped by the user). But Podman answers a stop of a container between two turns of a
@@ -517,7 +611,7 @@ impl Engine {
     /// restarts it right after, without backoff. So when the restart policy restarts it
     /// (`restarts`), the container is watched for `settle` after each stop, and stopped again
     /// whenever it runs again.
-    pub async fn halt(
+    async fn halt(
         &self,
         id: &str,
         stack: &str,

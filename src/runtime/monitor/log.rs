@@ -153,6 +153,10 @@ pub struct Log {
 
 impl Log {
     pub fn emit(&self, line: &Line) {
+        #[cfg(test)]
+        if capture::keep(line) {
+            return;
+        }
         let Ok(mut text) = serde_json::to_string(line) else {
             return;
         };
@@ -196,6 +200,40 @@ pub fn rfc3339(time: SystemTime) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{millis:03}Z")
+}
+
+/// The supervisor's tests read what it logged. Per thread: each test's supervisor runs on
+/// its own thread (a current-thread runtime), and the test harness runs tests side by side.
+#[cfg(test)]
+pub(crate) mod capture {
+    use std::cell::RefCell;
+
+    use super::Line;
+
+    thread_local! {
+        static LINES: RefCell<Option<Vec<Line>>> = const { RefCell::new(None) };
+    }
+
+    /// From now on, lines emitted on this thread are kept (and not printed).
+    pub(crate) fn start() {
+        LINES.with(|lines| *lines.borrow_mut() = Some(Vec::new()));
+    }
+
+    /// The lines kept since [`start`], and stops keeping them.
+    pub(crate) fn finish() -> Vec<Line> {
+        LINES.with(|lines| lines.borrow_mut().take().unwrap_or_default())
+    }
+
+    /// Keeps the line when this thread captures; whether it did.
+    pub(super) fn keep(line: &Line) -> bool {
+        LINES.with(|lines| match lines.borrow_mut().as_mut() {
+            Some(kept) => {
+                kept.push(line.clone());
+                true
+            }
+            None => false,
+        })
+    }
 }
 
 #[cfg(test)]

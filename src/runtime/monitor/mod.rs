@@ -8,9 +8,12 @@
 //!
 //! Layout: [`policy`] is the pure state machine (unit-tested with a fake clock); [`engine`] the
 //! Docker Engine API; [`handshake`] the MCP exchange; [`supervisor`] the loop tying them
-//! together; [`log`] and [`status`] what it tells the world. Tokio (one thread) lives only here.
+//! together (unit-tested on a scripted engine, through the [`engine::Engine`] trait); [`log`]
+//! and [`status`] what it tells the world. Tokio (one thread) lives only here.
 
 pub mod engine;
+#[cfg(test)]
+mod fake;
 pub mod log;
 pub mod policy;
 pub mod status;
@@ -19,7 +22,7 @@ mod supervisor;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use engine::{Engine, ProbeOutcome, RunState};
+use engine::{DockerApi, DockerHost, Engine as _, ProbeOutcome, RunState};
 use log::{Event, Level, Line, Log};
 
 /// Everything the monitor needs, resolved from the command line and `mcp.toml`.
@@ -73,7 +76,7 @@ pub fn run(settings: Settings) -> i32 {
             return 2;
         }
     };
-    runtime.block_on(supervisor::Supervisor::new(settings).run(shutdown_signal()))
+    runtime.block_on(supervisor::Supervisor::new(settings, DockerHost).run(shutdown_signal()))
 }
 
 /// Resolves when the process is asked to stop; names the signal.
@@ -105,7 +108,7 @@ pub fn once(settings: &Settings) -> i32 {
 
 async fn probe_once(settings: &Settings) -> i32 {
     let log = Log { verbose: true };
-    let engine = match Engine::connect().await {
+    let engine = match DockerApi::connect().await {
         Ok(engine) => engine,
         Err(error) => {
             log.emit(

@@ -15,7 +15,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::Settings;
 use super::engine::{
-    Container, ContainerEvent, Engine, EngineError, Flavor, ProbeOutcome, RunState,
+    Connect, Container, ContainerEvent, Engine, EngineError, Flavor, ProbeOutcome, RunState,
 };
 use super::log::{Action, Event, Level, Line, Log, rfc3339, short_id};
 use super::policy::{Death, Decision, Halt, Policy, Starter, State, Tracker};
@@ -206,11 +206,12 @@ impl Server {
     }
 }
 
-pub(super) struct Supervisor {
+pub(super) struct Supervisor<C: Connect> {
     settings: Settings,
     policy: Policy,
     log: Log,
-    engine: Option<Engine>,
+    connector: C,
+    engine: Option<C::Engine>,
     servers: BTreeMap<String, Server>,
     tx: mpsc::UnboundedSender<Msg>,
     rx: Option<mpsc::UnboundedReceiver<Msg>>,
@@ -229,8 +230,8 @@ pub(super) struct Supervisor {
     status_error_logged: bool,
 }
 
-impl Supervisor {
-    pub(super) fn new(settings: Settings) -> Self {
+impl<C: Connect> Supervisor<C> {
+    pub(super) fn new(settings: Settings, connector: C) -> Self {
         let policy = Policy::new(
             settings.failures,
             settings.max_restarts,
@@ -244,6 +245,7 @@ impl Supervisor {
             },
             settings,
             policy,
+            connector,
             engine: None,
             servers: BTreeMap::new(),
             tx,
@@ -381,7 +383,7 @@ impl Supervisor {
     }
 
     async fn connect(&mut self) {
-        let engine = match Engine::connect().await {
+        let engine = match self.connector.connect().await {
             Ok(engine) => engine,
             Err(error) => {
                 if self.generation == 0 && !self.unreachable_logged {
@@ -410,7 +412,7 @@ impl Supervisor {
             .unwrap_or_default();
         self.log.emit(
             &Line::new(Level::Info, Event::EngineConnected)
-                .reason(format!("{}{away}", engine.description)),
+                .reason(format!("{}{away}", engine.description())),
         );
         self.engine = Some(engine.clone());
         match engine.containers(&self.settings.stack).await {
@@ -425,11 +427,10 @@ impl Supervisor {
         // Replay what happened while the engine was away, so a crash in between is seen.
         let since = (self.last_event_nano > 0).then_some(self.last_event_nano / 1_000_000_000);
         self.replayed_until_nano = self.last_event_nano;
-        let events = engine.events(&self.settings.stack, since);
+        let mut events = engine.events(&self.settings.stack, since);
         let tx = self.tx.clone();
         let generation = self.generation;
         self.events_task = Some(tokio::spawn(async move {
-            let mut events = Box::pin(events);
             while let Some(item) = events.next().await {
                 let msg = match item {
                     Ok(event) => Msg::Event(generation, event),
@@ -478,7 +479,7 @@ impl Supervisor {
     }
 
     /// Brings the server table in line with the containers the engine lists.
-    async fn reconcile(&mut self, engine: &Engine, found: Vec<Container>) {
+    async fn reconcile(&mut self, engine: &C::Engine, found: Vec<Container>) {
         let mut seen = Vec::new();
         for container in found {
             seen.push(container.server.clone());
@@ -522,7 +523,7 @@ impl Supervisor {
         }
     }
 
-    async fn discover(&mut self, engine: &Engine, container: Container) {
+    async fn discover(&mut self, engine: &C::Engine, container: Container) {
         let policy = engine
             .restart_policy(&container.id)
             .await
@@ -1020,7 +1021,7 @@ impl Supervisor {
             }
             return;
         };
-        let flavor = self.engine.as_ref().map_or(Flavor::Docker, |e| e.flavor);
+        let flavor = self.engine.as_ref().map_or(Flavor::Docker, Engine::flavor);
         let policy = self.policy;
         let now = Self::now_std();
         let Some(server) = self.servers.get_mut(&name) else {
@@ -1275,3 +1276,6 @@ impl Supervisor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

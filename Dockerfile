@@ -7,7 +7,8 @@
 # `scripts/build-monitor-image` does both steps:
 #
 #   RUSTFLAGS='-C target-feature=+crt-static' \
-#     cargo build --release --target x86_64-unknown-linux-gnu --bin mcpgen --bin mcpgen-helper
+#     cargo build --release --target x86_64-unknown-linux-gnu --features runtime \
+#       --bin mcpgen --bin mcpgen-helper
 #   docker build -t localhost/mcpgen:<version> .
 FROM scratch
 ARG BINARY_DIR=target/x86_64-unknown-linux-gnu/release

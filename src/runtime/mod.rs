@@ -7,6 +7,8 @@
 //! without it (what pre-commit installs) compiles neither tokio nor bollard. `probe` needs
 //! neither, and is always there.
 
-#[cfg(feature = "runtime")]
+// Its state machine is unit-tested without the feature too (tokio and futures-util are also
+// dev-dependencies): `cargo test` on a plain clone covers it; only the engine client is left out.
+#[cfg(any(feature = "runtime", test))]
 pub mod monitor;
 pub mod probe;

@@ -11,6 +11,8 @@
 //! together (unit-tested on a scripted engine, through the [`engine::Engine`] trait); [`log`]
 //! and [`status`] what it tells the world. Tokio (one thread) lives only here.
 
+#[cfg(feature = "runtime")]
+pub mod docker;
 pub mod engine;
 #[cfg(test)]
 mod fake;
@@ -22,7 +24,11 @@ mod supervisor;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use engine::{DockerApi, DockerHost, Engine as _, ProbeOutcome, RunState};
+#[cfg(feature = "runtime")]
+use docker::{DockerApi, DockerHost};
+#[cfg(feature = "runtime")]
+use engine::{Engine as _, ProbeOutcome, RunState};
+#[cfg(feature = "runtime")]
 use log::{Event, Level, Line, Log};
 
 /// Everything the monitor needs, resolved from the command line and `mcp.toml`.
@@ -59,6 +65,7 @@ impl Settings {
     }
 }
 
+#[cfg(feature = "runtime")]
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     // One thread: the monitor waits on the engine almost all the time, and a small, steady
     // footprint matters more than parallel probes (they overlap on the one thread anyway).
@@ -68,6 +75,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// Runs the monitor in the foreground until SIGTERM or SIGINT; returns the exit code.
+#[cfg(feature = "runtime")]
 pub fn run(settings: Settings) -> i32 {
     let runtime = match runtime() {
         Ok(runtime) => runtime,
@@ -80,6 +88,7 @@ pub fn run(settings: Settings) -> i32 {
 }
 
 /// Resolves when the process is asked to stop; names the signal.
+#[cfg(feature = "runtime")]
 async fn shutdown_signal() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
@@ -95,6 +104,7 @@ async fn shutdown_signal() -> &'static str {
 }
 
 /// `--once`: probe every server of the stack once; 0 when all answer, 1 otherwise.
+#[cfg(feature = "runtime")]
 pub fn once(settings: &Settings) -> i32 {
     let runtime = match runtime() {
         Ok(runtime) => runtime,
@@ -106,6 +116,7 @@ pub fn once(settings: &Settings) -> i32 {
     runtime.block_on(probe_once(settings))
 }
 
+#[cfg(feature = "runtime")]
 async fn probe_once(settings: &Settings) -> i32 {
     let log = Log { verbose: true };
     let engine = match DockerApi::connect().await {

@@ -1,5 +1,5 @@
 //! In-process cost of each stage for stacks of growing size. Whole-process timings (and the
-//! comparison with other tools) are in `bench/whole-process`.
+//! comparison with other tools) are in `benches/whole-process`.
 
 // Benchmark fixtures are generated here, not user input: a failure should stop the run loudly.
 #![allow(clippy::expect_used)]

@@ -116,10 +116,10 @@ impl<'a> HumanRenderer<'a> {
     }
 
     pub fn render(&self, diagnostic: &Diagnostic) -> String {
-        if !self.styled {
-            if let Some(text) = self.render_one_line(diagnostic) {
-                return text;
-            }
+        if !self.styled
+            && let Some(text) = self.render_one_line(diagnostic)
+        {
+            return text;
         }
         self.render_snippets(diagnostic)
     }

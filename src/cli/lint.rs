@@ -186,10 +186,8 @@ fn project_of(file: &Path, env_files: &[PathBuf], ui: &mut Ui) -> Result<Vec<Pat
         .file_name()
         .and_then(|name| name.to_str())
         .is_some_and(|name| OVERRIDE_FILES.contains(&name));
-    if is_override {
-        if let Some(base) = default_project(&dir).map(|files| files[0].clone()) {
-            return Ok(vec![base, file.to_path_buf()]);
-        }
+    if is_override && let Some(base) = default_project(&dir).map(|files| files[0].clone()) {
+        return Ok(vec![base, file.to_path_buf()]);
     }
     Ok(vec![file.to_path_buf()])
 }

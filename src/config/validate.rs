@@ -718,25 +718,25 @@ impl Validator<'_> {
         let pids = own
             .and_then(|l| l.pids)
             .or_else(|| defaults.and_then(|l| l.pids));
-        if let Some(cpus) = cpus {
-            if !(cpus > 0.0 && cpus <= 1024.0) {
-                self.bad(
-                    &format!("{}/cpus", pick(|l| l.cpus.is_some())),
-                    "cpus",
-                    cpus.to_string(),
-                    "must be more than 0",
-                );
-            }
+        if let Some(cpus) = cpus
+            && !(cpus > 0.0 && cpus <= 1024.0)
+        {
+            self.bad(
+                &format!("{}/cpus", pick(|l| l.cpus.is_some())),
+                "cpus",
+                cpus.to_string(),
+                "must be more than 0",
+            );
         }
-        if let Some(pids) = pids {
-            if pids < 1 {
-                self.bad(
-                    &format!("{}/pids", pick(|l| l.pids.is_some())),
-                    "pids",
-                    pids.to_string(),
-                    "must be at least 1",
-                );
-            }
+        if let Some(pids) = pids
+            && pids < 1
+        {
+            self.bad(
+                &format!("{}/pids", pick(|l| l.pids.is_some())),
+                "pids",
+                pids.to_string(),
+                "must be at least 1",
+            );
         }
         let memory = memory.and_then(|m| {
             let pointer = format!("{}/memory", pick(|l| l.memory.is_some()));

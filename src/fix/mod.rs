@@ -10,10 +10,10 @@ use crate::lint::{Finding, Fix};
 pub fn wanted(findings: &[Finding]) -> Vec<(&str, Fix)> {
     let mut fixes: Vec<(&str, Fix)> = Vec::new();
     for finding in crate::lint::active(findings) {
-        if let Some(fix) = finding.fix {
-            if !fixes.contains(&(finding.service.as_str(), fix)) {
-                fixes.push((finding.service.as_str(), fix));
-            }
+        if let Some(fix) = finding.fix
+            && !fixes.contains(&(finding.service.as_str(), fix))
+        {
+            fixes.push((finding.service.as_str(), fix));
         }
     }
     fixes

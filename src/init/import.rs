@@ -464,18 +464,18 @@ fn docker_run(command: &str, args: &[String]) -> Option<DockerRun> {
             });
         }
         if takes_value.contains(&word.as_str()) {
-            if matches!(word.as_str(), "-v" | "--volume") {
-                if let Some(spec) = args.get(i + 1) {
-                    let parts: Vec<&str> = spec.split(':').collect();
-                    if let [source, target, rest @ ..] = parts.as_slice() {
-                        if source.starts_with('/') || source.starts_with('~') {
-                            mounts.push((
-                                (*source).to_string(),
-                                (*target).to_string(),
-                                rest.contains(&"ro") || !rest.contains(&"rw"),
-                            ));
-                        }
-                    }
+            if matches!(word.as_str(), "-v" | "--volume")
+                && let Some(spec) = args.get(i + 1)
+            {
+                let parts: Vec<&str> = spec.split(':').collect();
+                if let [source, target, rest @ ..] = parts.as_slice()
+                    && (source.starts_with('/') || source.starts_with('~'))
+                {
+                    mounts.push((
+                        (*source).to_string(),
+                        (*target).to_string(),
+                        rest.contains(&"ro") || !rest.contains(&"rw"),
+                    ));
                 }
             }
             i += 2;
@@ -514,10 +514,10 @@ pub fn import(sources: &[Source], home: &Path) -> Import {
     builder.doc.insert("servers", Item::Table(servers));
     let mut clients = Vec::new();
     for source in sources {
-        if let Some(client) = source.client {
-            if !clients.contains(&client.to_string()) {
-                clients.push(client.to_string());
-            }
+        if let Some(client) = source.client
+            && !clients.contains(&client.to_string())
+        {
+            clients.push(client.to_string());
         }
         let from = source.client.map_or_else(
             || {

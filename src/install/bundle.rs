@@ -126,10 +126,10 @@ pub fn plan(
 pub fn apply(plan: &[BundleFile], bundle: &[Artifact]) -> Result<Vec<PathBuf>, WriteError> {
     let mut backups = Vec::new();
     for file in plan {
-        if file.foreign {
-            if let Some(backup) = super::backup_once(&file.path)? {
-                backups.push(backup);
-            }
+        if file.foreign
+            && let Some(backup) = super::backup_once(&file.path)?
+        {
+            backups.push(backup);
         }
         match file.change {
             BundleChange::Remove => {

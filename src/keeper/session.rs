@@ -290,10 +290,10 @@ impl Session {
         match message::classify(&line) {
             Kind::Response { id, ok } if self.awaits(&id) => self.replay_answer(ok, &line, now),
             Kind::Response { id, ok } => {
-                if let Some(track) = self.pending.remove(&id) {
-                    if ok {
-                        self.learn(track, &line);
-                    }
+                if let Some(track) = self.pending.remove(&id)
+                    && ok
+                {
+                    self.learn(track, &line);
                 }
                 self.out.push(Action::ToClient(line));
             }
@@ -786,10 +786,8 @@ impl Session {
                 {
                     *old = new;
                 }
-                if !same {
-                    if let Phase::Replaying { changed, .. } = &mut self.phase {
-                        changed.push(kind);
-                    }
+                if !same && let Phase::Replaying { changed, .. } = &mut self.phase {
+                    changed.push(kind);
                 }
                 self.advance(now);
             }

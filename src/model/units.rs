@@ -89,7 +89,7 @@ impl ByteSize {
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (shift, unit) in [(40, "t"), (30, "g"), (20, "m"), (10, "k")] {
-            if self.0 >= (1 << shift) && self.0 % (1 << shift) == 0 {
+            if self.0 >= (1 << shift) && self.0.is_multiple_of(1 << shift) {
                 return write!(f, "{}{unit}", self.0 >> shift);
             }
         }

@@ -178,10 +178,10 @@ fn stdio_entry(client: &str, server: &Server, launcher: Launcher) -> Option<Stdi
 fn codex_entry(server: &Server, launcher: Launcher) -> CodexEntry {
     let mut env_vars: Vec<String> = CODEX_PASS_THROUGH.iter().map(ToString::to_string).collect();
     for secret in &server.secrets {
-        if let SecretSource::Env(var) = &secret.source {
-            if !env_vars.contains(var) {
-                env_vars.push(var.clone());
-            }
+        if let SecretSource::Env(var) = &secret.source
+            && !env_vars.contains(var)
+        {
+            env_vars.push(var.clone());
         }
     }
     CodexEntry {

@@ -44,9 +44,14 @@ fn the_monitor_reconnects_after_the_engine_restarts() {
             (status["healthy"] == false).then_some(())
         },
     );
-    // A crash while the engine's API is away.
-    host_kill(&container);
-    std::thread::sleep(Duration::from_secs(1));
+    // A crash while the engine's API is away: the monitor outlives it.
+    let pid = host_kill(&container);
+    crate::support::wait_until(
+        "the container's process gone",
+        Duration::from_secs(10),
+        || monitor.context(),
+        || crate::support::process_gone(pid).then_some(()),
+    );
     assert!(monitor.alive(), "{}", monitor.context());
 
     let up = Instant::now();

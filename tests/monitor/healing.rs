@@ -203,7 +203,8 @@ fn state_and_restarts(container: &str) -> (String, u64) {
 }
 
 /// Asserts that each container stays stopped, its restart count still, for `hold`: polled, so
-/// the first restart fails the test at once.
+/// the first restart fails the test at once. A hold, not a wait: what it guards against is the
+/// engine's restart policy, which acts on its own clock and says nothing when it does not act.
 fn stay_stopped(containers: &[String], hold: Duration, context: impl Fn() -> String) {
     let before: Vec<(String, u64)> = containers.iter().map(|c| state_and_restarts(c)).collect();
     for (container, (status, _)) in containers.iter().zip(&before) {

@@ -13,13 +13,22 @@ use crate::support::{
 #[test]
 fn a_container_stopped_on_purpose_is_left_alone() {
     let _serial = serial();
+    // The witness stays healthy: its probes, logged with `--verbose`, count the intervals.
     let stack = Stack::new(
         "stopped",
         "",
-        &[Server::fake("stopped"), Server::fake("killed")],
+        &[
+            Server::fake("stopped"),
+            Server::fake("killed"),
+            Server::fake("witness"),
+        ],
     )
-    .up(&["stopped", "killed"]);
-    let monitor = Monitor::start(&stack.name, SHARED_SOCKET, &["--interval", "1s"]);
+    .up(&["stopped", "killed", "witness"]);
+    let monitor = Monitor::start(
+        &stack.name,
+        SHARED_SOCKET,
+        &["--interval", "1s", "--verbose"],
+    );
     monitor.wait_healthy("stopped", Duration::from_secs(20));
     let from = monitor.wait_healthy("killed", Duration::from_secs(20));
 
@@ -35,9 +44,16 @@ fn a_container_stopped_on_purpose_is_left_alone() {
     );
     monitor.wait_event("stopped_by_person", "killed", from, Duration::from_secs(10));
 
-    // Five intervals later: still stopped, never restarted, not even probed.
-    let quiet_until = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < quiet_until {
+    // Five intervals later: still stopped, never restarted, not even probed. Polled, so a
+    // restart fails the test at once; ended by the witness's fifth probe, not by a timer.
+    let watching = monitor.lines().len();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !monitor.intervals_passed("witness", 5, watching) {
+        assert!(
+            Instant::now() < deadline,
+            "the witness was not probed five times in 30 s\n{}",
+            monitor.context()
+        );
         std::thread::sleep(Duration::from_millis(200));
         for server in ["stopped", "killed"] {
             assert_eq!(
@@ -100,7 +116,11 @@ fn containers_outside_the_stack_are_never_touched() {
         assert!(run.status.success(), "{}", text(&run));
     }
     let _cleanup = Cleanup(vec![foreign.clone(), plain.clone()]);
-    let monitor = Monitor::start(&stack.name, SHARED_SOCKET, &["--interval", "1s"]);
+    let monitor = Monitor::start(
+        &stack.name,
+        SHARED_SOCKET,
+        &["--interval", "1s", "--verbose"],
+    );
     let from = monitor.wait_healthy("own", Duration::from_secs(20));
 
     host_kill(&foreign);
@@ -110,9 +130,11 @@ fn containers_outside_the_stack_are_never_touched() {
     let (at, _) = monitor.wait_for("the restart of `own`", from, Duration::from_secs(20), |s| {
         s.event() == "restart" && s.server() == "own" && s.action() == "restart"
     });
-    monitor.wait_event("probe_ok", "own", at, Duration::from_secs(20));
-    // ...and in five more intervals never the others.
-    std::thread::sleep(Duration::from_secs(5));
+    let healed = monitor
+        .wait_event("probe_ok", "own", at, Duration::from_secs(20))
+        .0;
+    // ...and in five more intervals (its own probes count them) never the others.
+    monitor.wait_intervals("own", 5, healed + 1, Duration::from_secs(10));
     for name in [&foreign, &plain] {
         assert_eq!(state(name), "exited", "{}", monitor.context());
         let restarts = stdout(&docker(&["inspect", "-f", "{{.RestartCount}}", name]));

@@ -384,18 +384,32 @@ pub(crate) fn state(container: &str) -> String {
 }
 
 /// Kills the container's PID 1 from the host, as a crash would: no API call, no event but
-/// the `die`.
-pub(crate) fn host_kill(container: &str) {
-    let pid = stdout(&docker(&["inspect", "-f", "{{.State.Pid}}", container]));
-    assert!(
-        pid.parse::<u32>().is_ok_and(|p| p > 0),
-        "no pid for {container}: {pid}"
-    );
+/// the `die`. Returns the host PID it killed.
+pub(crate) fn host_kill(container: &str) -> u32 {
+    let text = stdout(&docker(&["inspect", "-f", "{{.State.Pid}}", container]));
+    let pid = text
+        .parse::<u32>()
+        .ok()
+        .filter(|p| *p > 0)
+        .unwrap_or_else(|| panic!("no pid for {container}: {text}"));
     let status = Command::new("kill")
-        .args(["-KILL", &pid])
+        .args(["-KILL", &pid.to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success(), "kill -KILL {pid} failed");
+    pid
+}
+
+/// Whether a host process has ended (gone, or a zombie waiting to be reaped): read from
+/// `/proc`, so it answers while the engine's API is down.
+pub(crate) fn process_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+        Err(_) => true,
+    }
 }
 
 /// A server of a test stack.
@@ -684,6 +698,32 @@ impl Monitor {
         self.wait_for(&format!("`{event}` for `{server}`"), from, timeout, |s| {
             s.event() == event && s.server() == server
         })
+    }
+
+    /// Waits until `witness` has answered `count` more probes after line `from`: that many
+    /// intervals have passed by the monitor's own clock (each probe is logged with
+    /// `--verbose`). What must not happen meanwhile is checked against these, not a timer.
+    pub(crate) fn wait_intervals(
+        &self,
+        witness: &str,
+        count: usize,
+        from: usize,
+        timeout: Duration,
+    ) -> usize {
+        let mut at = from;
+        for _ in 0..count {
+            at = self.wait_event("probe_ok", witness, at, timeout).0 + 1;
+        }
+        at
+    }
+
+    /// Whether `witness` has answered `count` probes after line `from`.
+    pub(crate) fn intervals_passed(&self, witness: &str, count: usize, from: usize) -> bool {
+        self.lines()[from.min(self.lines().len())..]
+            .iter()
+            .filter(|s| s.event() == "probe_ok" && s.server() == witness)
+            .count()
+            >= count
     }
 
     /// Waits until the server answered a probe (it is being watched).

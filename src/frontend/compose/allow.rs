@@ -229,10 +229,10 @@ fn target(
     }
     if let Some(next) = lines.next_content(text, line) {
         let first = lines.start(next) + indentation(lines.text(text, next));
-        if let Some(&i) = by_key.get(&first) {
-            if column <= first - lines.start(next) {
-                return Some(i);
-            }
+        if let Some(&i) = by_key.get(&first)
+            && column <= first - lines.start(next)
+        {
+            return Some(i);
         }
     }
     let i = previous?;

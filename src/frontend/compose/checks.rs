@@ -39,20 +39,21 @@ impl Checks {
             return;
         };
         let set = |key: &str| map.get(key).filter(|n| !n.is_null() && !n.is_reset());
-        if let Some(node) = set("container_name") {
-            if let Some(name) = node.as_str().filter(|name| !name.is_empty()) {
-                let profiles: Vec<String> = set("profiles")
-                    .and_then(Node::as_seq)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|profile| profile.as_str().map(str::to_string))
-                    .collect();
-                let earlier = self.names.entry(name.to_string()).or_default();
-                let clash = earlier
-                    .iter()
-                    .find(|named| run_together(&named.profiles, &profiles));
-                if let Some(first) = clash {
-                    self.notes.push(
+        if let Some(node) = set("container_name")
+            && let Some(name) = node.as_str().filter(|name| !name.is_empty())
+        {
+            let profiles: Vec<String> = set("profiles")
+                .and_then(Node::as_seq)
+                .into_iter()
+                .flatten()
+                .filter_map(|profile| profile.as_str().map(str::to_string))
+                .collect();
+            let earlier = self.names.entry(name.to_string()).or_default();
+            let clash = earlier
+                .iter()
+                .find(|named| run_together(&named.profiles, &profiles));
+            if let Some(first) = clash {
+                self.notes.push(
                         Finding::raised(
                             &DUPLICATE_CONTAINER_NAME,
                             &service.key,
@@ -65,13 +66,12 @@ impl Checks {
                         )
                         .with_related(first.span.clone(), "first used here"),
                     );
-                }
-                earlier.push(Named {
-                    service: service.key.clone(),
-                    span: node.span.clone(),
-                    profiles,
-                });
             }
+            earlier.push(Named {
+                service: service.key.clone(),
+                span: node.span.clone(),
+                profiles,
+            });
         }
         if let (Some(_), Some(image)) = (set("build"), set("image")) {
             self.notes.push(

@@ -518,13 +518,13 @@ fn healthcheck(node: &Node) -> Result<Option<HealthView>, ComposeError> {
     let Some(map) = node.as_map() else {
         return Err(wrong_type(node, "healthcheck", "a mapping"));
     };
-    if let Some(disable) = map.get("disable") {
-        if boolean(disable, "disable")?.is_some_and(|d| d.value) {
-            return Ok(Some(HealthView {
-                disabled: true,
-                span: Some(disable.span.clone()),
-            }));
-        }
+    if let Some(disable) = map.get("disable")
+        && boolean(disable, "disable")?.is_some_and(|d| d.value)
+    {
+        return Ok(Some(HealthView {
+            disabled: true,
+            span: Some(disable.span.clone()),
+        }));
     }
     if let Some(test) = map.get("test").filter(|test| !absent(test)) {
         let first = match &test.value {

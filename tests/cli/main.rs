@@ -10,15 +10,17 @@
 mod agreement;
 mod artifacts;
 mod build;
+mod builder;
 mod compose_lint;
 mod diagnostics;
 mod doctor;
+#[path = "../support/harness.rs"]
+mod harness;
 mod init;
 mod install;
 mod lint;
 #[cfg(feature = "tool-tests")]
 mod precommit;
 mod secrets;
-mod support;
 #[cfg(feature = "tool-tests")]
 mod validation;

@@ -1022,21 +1022,16 @@ fn a_nul_in_an_argv_is_refused_at_its_value_and_nothing_is_written() {
             .position(|l| l.contains("\\u0000"))
             .expect("TOML encodes the NUL as \\u0000")
             + 1;
-        let config = sandbox.path("project/mcp.toml");
-        fs::write(&config, &text).expect("write");
-        let output = sandbox
-            .mcpgen(&config, &[])
+        fs::write(sandbox.path("project/mcp.toml"), &text).expect("write");
+        // The diagnostic points at the NUL's line.
+        sandbox
+            .mcpgen()
             .arg("build")
-            .output()
-            .expect("run mcpgen");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
-        assert!(
-            stderr.contains(&format!("mcp.toml:{line}:")),
-            "{what}: the diagnostic points at line {line}\n{stderr}\n{text}"
-        );
-        assert!(stderr.contains("NUL"), "{what}: {stderr}");
-        assert!(stderr.contains("bad\\0value"), "{what}: {stderr}");
+            .status(2)
+            .stderr_contains(&format!("mcp.toml:{line}:"))
+            .stderr_contains("NUL")
+            .stderr_contains("bad\\0value")
+            .run();
         assert_eq!(
             names_in(&sandbox.path("project")),
             ["mcp.toml"],

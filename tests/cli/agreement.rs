@@ -10,10 +10,22 @@
 //! Compose is required: without it every test here fails, saying how to get it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use crate::support::{code, fixtures, stderr, stdout};
+use crate::harness::{Scratch, Test, fixture};
+
+fn code(output: &Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
 
 /// The rules the oracle can decide from Compose's resolved service alone.
 const JUDGED: &[&str] = &["MCP001", "MCP002", "MCP003", "MCP005", "MCP006", "MCP009"];
@@ -26,21 +38,26 @@ fn require_compose() {
     );
 }
 
-/// Runs `program` in `dir` with only the environment a case sets: the machine's variables
-/// must not change either reading.
-fn run_clean(program: &mut Command, dir: &Path, env: &[(&str, &str)]) -> Output {
-    program.current_dir(dir).env_clear();
-    for key in ["PATH", "HOME", "DOCKER_CONFIG"] {
-        if let Some(value) = std::env::var_os(key) {
-            program.env(key, value);
-        }
-    }
-    program.env("NO_COLOR", "1").envs(env.iter().copied());
-    program.output().expect("runs")
-}
-
-fn compose_config(dir: &Path, case: &Case) -> Output {
+/// Compose reading the case in `project/` of `scratch`, in the environment mcpgen gets (its
+/// `PATH`, and `HOME` in the scratch directory) and the case's; the docker CLI finds its compose
+/// plugin through `DOCKER_CONFIG`, as the machine has it.
+fn compose_config(scratch: &Scratch, case: &Case) -> Output {
     let mut command = Command::new("docker");
+    command
+        .current_dir(scratch.join("project"))
+        .env_clear()
+        .env("HOME", scratch.home())
+        .env("NO_COLOR", "1")
+        .envs(case.env.iter().copied());
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    let docker_config = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".docker")));
+    if let Some(docker_config) = docker_config {
+        command.env("DOCKER_CONFIG", docker_config);
+    }
     // mcpgen lints every service whatever its profile: so must the reading it is checked against.
     command.args(["compose", "--project-name", "agreement", "--profile", "*"]);
     for env_file in case.env_files {
@@ -50,62 +67,44 @@ fn compose_config(dir: &Path, case: &Case) -> Output {
         command.args(["-f", file]);
     }
     command.args(["config", "--format", "json"]);
-    run_clean(&mut command, dir, case.env)
+    command.output().expect("docker compose runs")
 }
 
-fn mcpgen_lint(dir: &Path, case: &Case) -> Output {
-    mcpgen_lint_as(dir, case, "json")
+fn mcpgen_lint(scratch: &Scratch, case: &Case) -> Output {
+    mcpgen_lint_as(scratch, case, "json")
 }
 
-fn mcpgen_lint_as(dir: &Path, case: &Case, format: &str) -> Output {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("mcpgen"));
-    command.args(["lint", "--format", format]);
+/// `mcpgen lint --format <format>` on the case in `project/` of `scratch`, in the case's
+/// environment. Its exit code is for the caller to judge (0 or 1 where Compose accepts the
+/// project, 2 where it refuses it), so the run is the harness's command, not its checked run.
+fn mcpgen_lint_as(scratch: &Scratch, case: &Case, format: &str) -> Output {
+    let mut test = Test::in_scratch(scratch.clone())
+        .current_dir("project")
+        .args(["lint", "--format", format]);
+    for (name, value) in case.env {
+        test = test.env(name, value);
+    }
     for env_file in case.env_files {
-        command.args(["--env-file", env_file]);
+        test = test.args(["--env-file", env_file]);
     }
     for file in case.files {
-        command.args(["-f", file]);
+        test = test.args(["-f", file]);
     }
-    run_clean(&mut command, dir, case.env)
+    test.command().output().expect("mcpgen runs")
 }
 
-/// A copy of a case's directory in a scratch one: with no `-f`, both tools look around the
-/// working directory (mcpgen for an mcp.toml in its parents too), which must hold only the case.
-fn scratch_copy(dir: &Path) -> Nested {
-    // One level down in the scratch directory, so a case's `..` stays inside it.
-    let scratch = tempfile::tempdir().expect("temp dir");
-    let scratch = nested(scratch);
-    for entry in std::fs::read_dir(dir).expect("case dir") {
+/// A scratch directory with a copy of a case's directory in `project/`: one level down, so a
+/// case's `..` stays inside it; and with no `-f`, both tools look around the working directory
+/// (mcpgen for an mcp.toml in its parents too), which must hold only the case.
+fn scratch_copy(case: &Case) -> Scratch {
+    let scratch = Scratch::new();
+    let project = scratch.join("project");
+    std::fs::create_dir(&project).expect("project dir");
+    for entry in std::fs::read_dir(fixture("agreement").join(case.dir)).expect("case dir") {
         let path = entry.expect("entry").path();
-        std::fs::copy(
-            &path,
-            scratch.path().join(path.file_name().expect("a name")),
-        )
-        .expect("copy");
+        std::fs::copy(&path, project.join(path.file_name().expect("a name"))).expect("copy");
     }
     scratch
-}
-
-/// A scratch directory whose project sits in `project/`, with the temporary directory kept
-/// alive by the returned guard.
-struct Nested {
-    _root: tempfile::TempDir,
-    project: std::path::PathBuf,
-}
-
-impl Nested {
-    fn path(&self) -> &Path {
-        &self.project
-    }
-}
-
-fn nested(root: tempfile::TempDir) -> Nested {
-    let project = root.path().join("project");
-    std::fs::create_dir(&project).expect("project dir");
-    Nested {
-        _root: root,
-        project,
-    }
 }
 
 /// Go's `strconv.Atoi`, as moby's user lookup parses a numeric user.
@@ -271,7 +270,7 @@ const CASES: &[Case] = &[
 #[test]
 fn mcpgen_reads_every_project_as_compose_does() {
     require_compose();
-    let mut listed: Vec<String> = std::fs::read_dir(fixtures().join("agreement"))
+    let mut listed: Vec<String> = std::fs::read_dir(fixture("agreement"))
         .expect("corpus")
         .map(|entry| {
             entry
@@ -288,10 +287,9 @@ fn mcpgen_reads_every_project_as_compose_does() {
     assert_eq!(listed, cased, "every corpus directory is a case");
     let mut report = Vec::new();
     for case in CASES {
-        let scratch = scratch_copy(&fixtures().join("agreement").join(case.dir));
-        let dir = scratch.path();
-        let compose = compose_config(dir, case);
-        let linted = mcpgen_lint(dir, case);
+        let scratch = scratch_copy(case);
+        let compose = compose_config(&scratch, case);
+        let linted = mcpgen_lint(&scratch, case);
         let accepted = compose.status.success();
         assert_eq!(
             accepted,
@@ -558,15 +556,14 @@ fn mcpgen_sees_each_service_as_compose_resolves_it() {
     require_compose();
     let mut compared = Vec::new();
     for case in CASES {
-        let scratch = scratch_copy(&fixtures().join("agreement").join(case.dir));
-        let dir = scratch.path();
-        let compose = compose_config(dir, case);
+        let scratch = scratch_copy(case);
+        let compose = compose_config(&scratch, case);
         if !compose.status.success() {
             continue;
         }
         let config: serde_json::Value =
             serde_json::from_slice(&compose.stdout).expect("Compose prints JSON");
-        let viewed = mcpgen_lint_as(dir, case, "view");
+        let viewed = mcpgen_lint_as(&scratch, case, "view");
         assert_eq!(code(&viewed), 0, "{}: {}", case.dir, stderr(&viewed));
         let views: serde_json::Value = serde_json::from_str(&stdout(&viewed))
             .unwrap_or_else(|e| panic!("{}: {e}: {}", case.dir, stderr(&viewed)));

@@ -1,17 +1,19 @@
-//! `mcpgen lint` over compose files: one fixture pair per rule, a corpus of realistic files,
-//! Compose's merging, fixes.
+//! `mcpgen lint` over compose files: one test per rule on its fixtures, a corpus of realistic
+//! files, Compose's merging, fixes.
 
-use std::path::Path;
+use crate::harness::{Test, fixture};
 
-use crate::support::{Project, code, fixtures, stderr, stdout};
-
-fn lint_json(project: &Project, args: &[&str]) -> (i32, serde_json::Value) {
-    let mut all = vec!["lint", "--format", "json"];
-    all.extend_from_slice(args);
-    let output = project.run(&all);
-    let document = serde_json::from_str(&stdout(&output))
-        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&output), stderr(&output)));
-    (code(&output), document)
+/// `mcpgen lint --format json <args>`, which must exit `status`: its report.
+#[track_caller]
+fn lint_json(project: &Test, args: &[&str], status: i32) -> serde_json::Value {
+    project
+        .clone()
+        .args(["lint", "--format", "json"])
+        .args(args)
+        .status(status)
+        .stdout_any()
+        .run()
+        .json()
 }
 
 /// `(rule, service, line)` of every finding not suppressed, and the rules of suppressed ones.
@@ -34,86 +36,172 @@ fn verdict(document: &serde_json::Value) -> (Vec<String>, Vec<String>) {
     (active, suppressed)
 }
 
-fn copy_into(project: &Project, from: &Path, names: &[&str]) {
-    for name in names {
-        std::fs::copy(from.join(name), project.path().join(name)).expect("copy fixture");
-    }
-}
-
-#[test]
-fn every_rule_fires_on_its_bad_fixture_alone_and_is_silent_on_its_ok_fixture() {
-    let root = fixtures().join("lint");
-    let mut rules: Vec<String> = std::fs::read_dir(&root)
-        .expect("fixtures")
+/// The fixture files of a directory below `tests/fixtures/`, sorted.
+fn fixture_names(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixture(dir))
+        .unwrap_or_else(|e| panic!("tests/fixtures/{dir}: {e}"))
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    rules.sort();
-    assert_eq!(rules.len(), 30, "a fixture directory per rule: {rules:?}");
-    for rule in rules {
-        let dir = root.join(&rule);
-        let project = Project::fixture("minimal");
-        let files: Vec<String> = std::fs::read_dir(&dir)
-            .expect("rule dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        let names: Vec<&str> = files.iter().map(String::as_str).collect();
-        copy_into(&project, &dir, &names);
+    names.sort();
+    names
+}
 
-        // A floating tag has no digest either: MCP016 rightly comes along with MCP015.
-        let companion = if rule == "MCP015" { "MCP016" } else { "-" };
-        let (_, ok) = lint_json(&project, &["ok.yml"]);
-        assert_eq!(
-            verdict(&ok),
-            (vec![], vec![]),
-            "{rule}: ok.yml must be clean"
+/// One test per rule of the catalog, named after it, on the rule's fixtures in
+/// `tests/fixtures/lint/<RULE>/`; [`every_rule_in_the_catalog_has_its_test`] holds the list to
+/// the catalog.
+macro_rules! rule_tests {
+    ($($rule:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $rule() {
+                rule(&stringify!($rule).to_ascii_uppercase());
+            }
+        )*
+        /// The rules [`rule_tests!`] made a test for.
+        const TESTED_RULES: &[&str] = &[$(stringify!($rule)),*];
+    };
+}
+
+rule_tests!(
+    mcp001, mcp002, mcp003, mcp004, mcp005, mcp006, mcp007, mcp008, mcp009, mcp010, mcp011, mcp012,
+    mcp013, mcp014, mcp015, mcp016, mcp017, mcp018, mcp019, mcp020, mcp021, mcp022, mcp023, mcp024,
+    mcp025, mcp101, mcp102, mcp103, mcp104, mcp105,
+);
+
+/// A rule on its fixtures: silent on `ok.yml`; alone (with its companion, if any) on each
+/// `bad*.yml`, whose human report is pinned, with the exit code its findings' severities give,
+/// and named in SARIF; suppressed on each `allowed*.yml`; and explained by `explain`.
+fn rule(rule: &str) {
+    let dir = format!("lint/{rule}");
+    let names = fixture_names(&dir);
+    // A home two levels down, as the fixtures' `~/../..` assumes (only ever expanded, not read).
+    let project = Test::fixture("minimal")
+        .fixture_files(&dir, &[])
+        .env("HOME", "/home/alice");
+
+    // A floating tag has no digest either: MCP016 rightly comes along with MCP015.
+    let companion = if rule == "MCP015" { "MCP016" } else { "-" };
+    let ok = lint_json(&project, &["ok.yml"], 0);
+    assert_eq!(
+        verdict(&ok),
+        (vec![], vec![]),
+        "{rule}: ok.yml must be clean"
+    );
+
+    for bad in names.iter().filter(|n| n.starts_with("bad")) {
+        // At the lowest bar, any finding fails.
+        let document = lint_json(&project, &[bad, "--fail-on", "info"], 1);
+        let (active, _) = verdict(&document);
+        assert!(!active.is_empty(), "{rule}/{bad} found nothing");
+        assert!(
+            active
+                .iter()
+                .all(|f| f.starts_with(rule) || f.starts_with(companion)),
+            "{rule}/{bad}: only {rule} may fire: {active:#?}"
         );
+        // By default, only an error fails.
+        let errors = document["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["suppressed"].is_null() && f["severity"] == "error");
+        let status = i32::from(errors);
+        let human = project
+            .clone()
+            .arg("lint")
+            .arg(bad)
+            .status(status)
+            .stderr_any()
+            .run();
+        insta::assert_snapshot!(format!("rule_{rule}_{bad}"), human.stderr);
 
-        for bad in names.iter().filter(|n| n.starts_with("bad")) {
-            let (status, document) = lint_json(&project, &[bad]);
-            let (active, _) = verdict(&document);
-            assert!(!active.is_empty(), "{rule}/{bad} found nothing");
-            assert!(
-                active
-                    .iter()
-                    .all(|f| f.starts_with(&rule) || f.starts_with(companion)),
-                "{rule}/{bad}: only {rule} may fire: {active:#?}"
-            );
-            let severity = document["findings"][0]["severity"]
-                .as_str()
-                .unwrap_or_default();
+        let sarif = project
+            .clone()
+            .args(["lint", "--format", "sarif"])
+            .arg(bad)
+            .status(status)
+            .stdout_any()
+            .run()
+            .json();
+        let run = &sarif["runs"][0];
+        let results = run["results"].as_array().expect("results");
+        assert!(
+            results.iter().any(|r| r["ruleId"] == rule),
+            "{rule}/{bad}: not in SARIF"
+        );
+        for result in results {
+            let index = result["ruleIndex"].as_u64().expect("index") as usize;
             assert_eq!(
-                status,
-                i32::from(severity == "error"),
-                "{rule}/{bad}: exit code"
+                run["tool"]["driver"]["rules"][index]["id"], result["ruleId"],
+                "{rule}/{bad}: SARIF ruleIndex"
             );
-            let human = project.run(&["lint", bad]);
-            insta::assert_snapshot!(format!("rule_{rule}_{bad}"), stderr(&human));
-        }
-        for allowed in names.iter().filter(|n| n.starts_with("allowed")) {
-            let (_, document) = lint_json(&project, &[allowed]);
-            let (active, suppressed) = verdict(&document);
-            assert!(
-                active.iter().all(|f| f.starts_with(companion)),
-                "{rule}/{allowed}: {active:#?}"
-            );
-            assert_eq!(suppressed, std::slice::from_ref(&rule), "{rule}/{allowed}");
         }
     }
+    for allowed in names.iter().filter(|n| n.starts_with("allowed")) {
+        let document = lint_json(&project, &[allowed], 0);
+        let (active, suppressed) = verdict(&document);
+        assert!(
+            active.iter().all(|f| f.starts_with(companion)),
+            "{rule}/{allowed}: {active:#?}"
+        );
+        assert_eq!(suppressed, [rule], "{rule}/{allowed}");
+    }
+
+    let explain = project.arg("explain").arg(rule).stdout_any().run();
+    assert!(
+        explain.stdout.starts_with(&format!("# {rule} ")),
+        "{rule}: {}",
+        explain.stdout
+    );
 }
+
+/// A rule added to the catalog without fixtures and a test here fails here; and every fixture
+/// directory is a rule's.
+#[test]
+fn every_rule_in_the_catalog_has_its_test() {
+    let catalog = Test::new()
+        .args(["rules", "--format", "json"])
+        .stdout_any()
+        .run()
+        .json();
+    let rules: Vec<String> = catalog
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|rule| rule["code"].as_str().expect("code").to_string())
+        .collect();
+    let tested: Vec<String> = TESTED_RULES
+        .iter()
+        .map(|name| name.to_ascii_uppercase())
+        .collect();
+    assert_eq!(
+        tested, rules,
+        "one test per rule: add the rule to `rule_tests!` and its fixtures under \
+         tests/fixtures/lint/<RULE>/ (ok.yml, bad*.yml, allowed*.yml)"
+    );
+    assert_eq!(fixture_names("lint"), rules, "a fixture directory per rule");
+}
+
+/// Each file of the corpus (`tests/fixtures/corpus/`), with the exit code lint gives it.
+const CORPUS: &[(&str, i32)] = &[
+    ("mcp-hardened.yml", 0),
+    ("mcp-naive.yml", 1),
+    ("monitoring.yml", 1),
+    ("reverse-proxy.yml", 1),
+    ("wordpress.yml", 1),
+];
 
 #[test]
 fn corpus_findings_are_pinned() {
-    let root = fixtures().join("corpus");
-    let mut files: Vec<String> = std::fs::read_dir(&root)
-        .expect("corpus")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
-    let project = Project::fixture("minimal");
-    let names: Vec<&str> = files.iter().map(String::as_str).collect();
-    copy_into(&project, &root, &names);
-    for file in names {
-        let (_, document) = lint_json(&project, &[file]);
+    let files: Vec<&str> = CORPUS.iter().map(|(file, _)| *file).collect();
+    assert_eq!(
+        fixture_names("corpus"),
+        files,
+        "every corpus file is listed"
+    );
+    let project = Test::fixture("minimal").fixture_files("corpus", &[]);
+    for (file, status) in CORPUS {
+        let document = lint_json(&project, &[file], *status);
         let (active, suppressed) = verdict(&document);
         assert!(suppressed.is_empty());
         insta::assert_snapshot!(format!("corpus_{file}"), active.join("\n"));
@@ -122,19 +210,20 @@ fn corpus_findings_are_pinned() {
 
 #[test]
 fn no_argument_lints_mcp_toml_and_the_compose_files_beside_it_with_their_override() {
-    let project = Project::with_config(
-        "[stack]\nname = \"x\"\n[defaults]\nuser = \"1000\"\nlimits = { cpus = 1, memory = \"64M\", pids = 10 }\n\
-         [servers.echo]\nimage = \"echo:1.0\"\ncommand = [\"echo\"]\n",
-    );
-    project.write(
-        "compose.yaml",
-        "services:\n  app:\n    image: a:1.0\n    read_only: true\n",
-    );
-    project.write(
-        "compose.override.yaml",
-        "services:\n  app:\n    read_only: false\n",
-    );
-    let (_, document) = lint_json(&project, &[]);
+    let project = Test::new()
+        .mcp_toml(
+            "[stack]\nname = \"x\"\n[defaults]\nuser = \"1000\"\nlimits = { cpus = 1, memory = \"64M\", pids = 10 }\n\
+             [servers.echo]\nimage = \"echo:1.0\"\ncommand = [\"echo\"]\n",
+        )
+        .file(
+            "compose.yaml",
+            "services:\n  app:\n    image: a:1.0\n    read_only: true\n",
+        )
+        .file(
+            "compose.override.yaml",
+            "services:\n  app:\n    read_only: false\n",
+        );
+    let document = lint_json(&project, &[], 1);
     let (active, _) = verdict(&document);
     let read_only: Vec<&String> = active.iter().filter(|f| f.starts_with("MCP002")).collect();
     assert_eq!(
@@ -152,36 +241,33 @@ fn no_argument_lints_mcp_toml_and_the_compose_files_beside_it_with_their_overrid
 /// onto its base, as Compose runs it, never judged as a partial service.
 #[test]
 fn an_override_given_alone_is_linted_merged_onto_its_base() {
-    let project = Project::fixture("minimal");
-    let dir = fixtures().join("override-alone");
-    copy_into(&project, &dir, &["compose.yml", "compose.override.yml"]);
-    let (status, document) = lint_json(&project, &["compose.override.yml"]);
+    let project = Test::fixture("minimal")
+        .fixture_files("override-alone", &["compose.yml", "compose.override.yml"]);
+    let document = lint_json(&project, &["compose.override.yml"], 0);
     assert_eq!(verdict(&document), (vec![], vec![]));
-    assert_eq!(status, 0);
 
     // Base and override both changed: one project, linted once.
-    let (_, both) = lint_json(&project, &["compose.yml", "compose.override.yml"]);
+    let both = lint_json(&project, &["compose.yml", "compose.override.yml"], 0);
     assert_eq!(both, document);
 
-    std::fs::copy(
-        dir.join("weakening.override.yml"),
-        project.path().join("compose.override.yml"),
-    )
-    .expect("copy");
-    let (status, document) = lint_json(&project, &["compose.override.yml"]);
-    assert_eq!(status, 1);
+    project.scratch().write(
+        "compose.override.yml",
+        &crate::harness::fixture_text("override-alone/weakening.override.yml"),
+    );
+    let document = lint_json(&project, &["compose.override.yml"], 1);
     assert_eq!(verdict(&document).0, ["MCP002 app compose.override.yml:4"]);
 }
 
 /// A file the project's `COMPOSE_FILE` names is linted with the others it names, in order.
 #[test]
 fn a_file_compose_file_names_is_linted_with_the_others() {
-    let project = Project::fixture("minimal");
-    let dir = fixtures().join("agreement/compose-file-variable");
-    copy_into(&project, &dir, &[".env", "base.yml", "hardening.yml"]);
-    let (_, alone) = lint_json(&project, &["hardening.yml"]);
-    let (_, base) = lint_json(&project, &["base.yml"]);
-    let (_, named) = lint_json(&project, &["-f", "base.yml", "-f", "hardening.yml"]);
+    let project = Test::fixture("minimal").fixture_files(
+        "agreement/compose-file-variable",
+        &[".env", "base.yml", "hardening.yml"],
+    );
+    let alone = lint_json(&project, &["hardening.yml"], 1);
+    let base = lint_json(&project, &["base.yml"], 1);
+    let named = lint_json(&project, &["-f", "base.yml", "-f", "hardening.yml"], 1);
     assert_eq!(alone, named);
     assert_eq!(base, named);
     assert!(
@@ -192,54 +278,59 @@ fn a_file_compose_file_names_is_linted_with_the_others() {
 
 #[test]
 fn merged_files_and_reset_point_at_the_override() {
-    let project = Project::fixture("minimal");
-    let dir = fixtures().join("lint/MCP002");
-    copy_into(&project, &dir, &["ok.yml"]);
-    project.write(
-        "override.yml",
-        "services:\n  app:\n    read_only: !reset null\n",
-    );
-    let (status, document) = lint_json(&project, &["-f", "ok.yml", "-f", "override.yml"]);
-    assert_eq!(status, 1);
+    let project = Test::fixture("minimal")
+        .fixture_files("lint/MCP002", &["ok.yml"])
+        .file(
+            "override.yml",
+            "services:\n  app:\n    read_only: !reset null\n",
+        );
+    let document = lint_json(&project, &["-f", "ok.yml", "-f", "override.yml"], 1);
     let (active, _) = verdict(&document);
     assert_eq!(active, ["MCP002 app override.yml:3"]);
 }
 
 #[test]
 fn what_cannot_be_covered_exits_2() {
-    let project = Project::fixture("minimal");
-    project.write(
-        "compose.yml",
-        "include:\n  - missing.yml\nservices:\n  app:\n    image: a:1\n",
-    );
-    let output = project.run(&["lint", "compose.yml"]);
-    assert_eq!(code(&output), 2, "{}", stderr(&output));
-    let empty = tempfile::tempdir().expect("tmp");
-    let output = assert_cmd::Command::cargo_bin("mcpgen")
-        .expect("bin")
-        .current_dir(empty.path())
+    Test::fixture("minimal")
+        .file(
+            "compose.yml",
+            "include:\n  - missing.yml\nservices:\n  app:\n    image: a:1\n",
+        )
+        .args(["lint", "compose.yml"])
+        .status(2)
+        .stderr_any()
+        .run();
+    Test::new()
         .arg("lint")
-        .output()
-        .expect("runs");
-    assert_eq!(code(&output), 2);
-    assert!(stderr(&output).contains("nothing to lint"));
+        .status(2)
+        .stderr_contains("nothing to lint")
+        .run();
 }
 
 #[test]
 fn fix_repairs_compose_keeping_comments_and_diff_writes_nothing() {
-    let project = Project::fixture("minimal");
     let text = "# my services\nservices:\n  app:  # the app\n    image: a:1.0\n    read_only: false # was writable\n    cap_drop:\n      - NET_RAW\n";
-    project.write("compose.yml", text);
-    let diff = project.run(&["lint", "--diff", "compose.yml"]);
-    assert_eq!(code(&diff), 1);
-    assert_eq!(project.read("compose.yml"), text);
-    insta::assert_snapshot!(stdout(&diff));
-    let fixed = project.run(&["lint", "--fix", "compose.yml", "--format", "json"]);
-    let after = project.read("compose.yml");
+    let project = Test::fixture("minimal").file("compose.yml", text);
+    let diff = project
+        .clone()
+        .args(["lint", "--diff", "compose.yml"])
+        .status(1)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert_eq!(diff.read("compose.yml"), text);
+    insta::assert_snapshot!(diff.stdout);
+    let fixed = project
+        .args(["lint", "--fix", "compose.yml", "--format", "json"])
+        .status(1)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    let after = fixed.read("compose.yml");
     for kept in ["# my services", "# the app", "# was writable", "NET_RAW"] {
         assert!(after.contains(kept), "{kept} lost:\n{after}");
     }
-    let document: serde_json::Value = serde_json::from_str(&stdout(&fixed)).expect("JSON");
+    let document = fixed.json();
     let rules: Vec<&str> = document["findings"]
         .as_array()
         .expect("findings")
@@ -253,28 +344,33 @@ fn fix_repairs_compose_keeping_comments_and_diff_writes_nothing() {
 
 #[test]
 fn every_refused_interpolation_is_reported_at_its_dollar() {
-    let project = Project::fixture("minimal");
-    let dir = fixtures().join("compose/errors/interpolation");
-    copy_into(&project, &dir, &["compose.yml", "override.yml"]);
-    let output = project.run(&["lint", "-f", "compose.yml", "-f", "override.yml"]);
-    assert_eq!(code(&output), 2, "{}", stderr(&output));
-    insta::assert_snapshot!(stderr(&output));
+    let output = Test::fixture("minimal")
+        .fixture_files(
+            "compose/errors/interpolation",
+            &["compose.yml", "override.yml"],
+        )
+        .args(["lint", "-f", "compose.yml", "-f", "override.yml"])
+        .status(2)
+        .stderr_any()
+        .run();
+    insta::assert_snapshot!(output.stderr);
 }
 
 /// A FIFO, a device or a directory where a file is expected: a clear error and exit 2, at once
 /// (opening a FIFO for reading would wait for a writer forever).
 #[test]
 fn inputs_that_are_not_files_are_refused_without_waiting() {
-    let project = Project::fixture("minimal");
+    let project = Test::fixture("minimal")
+        .file("include.yml", "include:\n  - pipe.yml\nservices: {}\n")
+        .timeout(std::time::Duration::from_secs(20));
     for fifo in ["pipe.yml", "pipe.toml"] {
         let made = std::process::Command::new("mkfifo")
-            .arg(project.path().join(fifo))
+            .arg(project.scratch().join(fifo))
             .status()
             .expect("mkfifo runs");
         assert!(made.success());
     }
-    project.write("include.yml", "include:\n  - pipe.yml\nservices: {}\n");
-    let directory = fixtures().join("agreement").join("last-wins");
+    let directory = fixture("agreement/last-wins");
     let directory = directory.to_str().expect("UTF-8 path");
     let cases: [(&[&str], &str); 8] = [
         (
@@ -308,61 +404,64 @@ fn inputs_that_are_not_files_are_refused_without_waiting() {
         ),
     ];
     for (args, says) in cases {
-        let output = assert_cmd::Command::cargo_bin("mcpgen")
-            .expect("bin")
-            .current_dir(project.path())
-            .env("NO_COLOR", "1")
+        project
+            .clone()
             .arg("lint")
             .args(args)
-            .timeout(std::time::Duration::from_secs(20))
-            .output()
-            .expect("runs");
-        assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
-        assert!(
-            stderr(&output).contains(says),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+            .status(2)
+            .stderr_contains(says)
+            .run();
     }
-    let output = project.run(&["lint", "-f", directory]);
-    assert!(
-        stderr(&output).contains("name the file in it: `")
-            && stderr(&output).contains("compose.yaml`"),
-        "{}",
-        stderr(&output)
-    );
-    let output = project.run(&["lint", "include.yml"]);
-    insta::assert_snapshot!(stderr(&output));
+    project
+        .clone()
+        .args(["lint", "-f", directory])
+        .status(2)
+        .stderr_contains("name the file in it: `")
+        .stderr_contains("compose.yaml`")
+        .run();
+    let output = project
+        .args(["lint", "include.yml"])
+        .status(2)
+        .stderr_any()
+        .run();
+    insta::assert_snapshot!(output.stderr);
 }
 
 #[test]
 fn a_malformed_env_file_is_an_error_at_its_line() {
-    let project = Project::fixture("minimal");
-    let dir = fixtures().join("compose/errors/dotenv");
-    copy_into(&project, &dir, &["compose.yml", ".env"]);
-    let output = project.run(&["lint", "compose.yml"]);
-    assert_eq!(code(&output), 2, "{}", stderr(&output));
-    insta::assert_snapshot!(stderr(&output));
+    let project =
+        Test::fixture("minimal").fixture_files("compose/errors/dotenv", &["compose.yml", ".env"]);
+    let output = project
+        .clone()
+        .args(["lint", "compose.yml"])
+        .status(2)
+        .stderr_any()
+        .run();
+    insta::assert_snapshot!(output.stderr);
     // Named with --env-file instead, a missing one is refused too (Compose refuses it).
-    let output = project.run(&["lint", "--env-file", "missing.env", "compose.yml"]);
-    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    project
+        .args(["lint", "--env-file", "missing.env", "compose.yml"])
+        .status(2)
+        .stderr_any()
+        .run();
 }
 
 #[test]
 fn fix_keeps_the_files_mode_and_writes_through_the_users_link() {
     use std::os::unix::fs::PermissionsExt as _;
-    let project = Project::fixture("minimal");
     // A private compose file, linked into place by a dotfile manager.
-    std::fs::create_dir_all(project.path().join("dotfiles")).expect("mkdir");
-    let real = project.path().join("dotfiles/compose.yml");
-    std::fs::write(
-        &real,
+    let project = Test::fixture("minimal").file(
+        "dotfiles/compose.yml",
         "services:\n  app:\n    image: a:1.0\n    read_only: false\n",
-    )
-    .expect("write");
+    );
+    let real = project.scratch().join("dotfiles/compose.yml");
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    std::os::unix::fs::symlink(&real, project.path().join("compose.yml")).expect("link");
-    project.run(&["lint", "--fix", "compose.yml"]);
+    std::os::unix::fs::symlink(&real, project.scratch().join("compose.yml")).expect("link");
+    let fixed = project
+        .args(["lint", "--fix", "compose.yml"])
+        .status(1)
+        .stderr_any()
+        .run();
     let after = std::fs::read_to_string(&real).expect("read");
     assert!(after.contains("read_only: true"), "{after}");
     let mode = std::fs::metadata(&real).expect("stat").permissions().mode() & 0o777;
@@ -371,28 +470,23 @@ fn fix_keeps_the_files_mode_and_writes_through_the_users_link() {
         "the fix made a private file readable by others"
     );
     assert!(
-        project.path().join("compose.yml").is_symlink(),
+        fixed.join("compose.yml").is_symlink(),
         "the user's link was replaced by a file"
     );
 }
 
 /// The compose reader's findings (MCP101 on) are findings like any other: in JSON (valid
 /// against the schema, with no service where they are about a file), SARIF and GitHub output,
-/// and known to `rules` and `explain`.
+/// and known to `rules` and `explain` (each rule's own test checks SARIF and `explain`).
 #[test]
 fn compose_notes_are_findings_in_every_format() {
-    let project = Project::fixture("minimal");
-    copy_into(
-        &project,
-        &fixtures().join("compose-notes"),
-        &["compose.yml"],
-    );
+    let project = Test::fixture("minimal").fixture_files("compose-notes", &["compose.yml"]);
     let codes = ["MCP101", "MCP102", "MCP103", "MCP104", "MCP105"];
 
     // `--select` cannot turn the core rules off: they are left out below.
     let ours = |line: &str| codes.iter().any(|rule| line.contains(rule));
-    let (_, document) = lint_json(&project, &["compose.yml", "--select", &codes.join(",")]);
-    crate::support::assert_lint_output_schema(&document);
+    let document = lint_json(&project, &["compose.yml", "--select", &codes.join(",")], 1);
+    crate::lint::assert_lint_output_schema(&document);
     let found: Vec<String> = document["findings"]
         .as_array()
         .expect("findings")
@@ -416,63 +510,68 @@ fn compose_notes_are_findings_in_every_format() {
         ]
     );
 
-    let sarif = project.run(&["lint", "compose.yml", "--format", "sarif"]);
-    let sarif: serde_json::Value = serde_json::from_str(&stdout(&sarif)).expect("SARIF");
-    let run = &sarif["runs"][0];
-    for rule in codes {
-        let result = run["results"]
-            .as_array()
-            .expect("results")
-            .iter()
-            .find(|r| r["ruleId"] == rule)
-            .unwrap_or_else(|| panic!("{rule} not in SARIF"));
-        let index = result["ruleIndex"].as_u64().expect("index") as usize;
-        assert_eq!(run["tool"]["driver"]["rules"][index]["id"], rule);
-    }
+    let sarif = project
+        .clone()
+        .args(["lint", "compose.yml", "--format", "sarif"])
+        .status(1)
+        .stdout_any()
+        .run()
+        .json();
+    let mut in_sarif: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["ruleId"].as_str())
+        .filter(|rule| ours(rule))
+        .collect();
+    in_sarif.sort_unstable();
+    assert_eq!(in_sarif, codes);
 
-    let github = project.run(&[
-        "lint",
-        "compose.yml",
-        "--format",
-        "github",
-        "--select",
-        &codes.join(","),
-    ]);
-    let github: Vec<String> = stdout(&github)
+    let github = project
+        .clone()
+        .args([
+            "lint",
+            "compose.yml",
+            "--format",
+            "github",
+            "--select",
+            &codes.join(","),
+        ])
+        .status(1)
+        .stdout_any()
+        .run();
+    let github: Vec<String> = github
+        .stdout
         .lines()
         .filter(|l| ours(l))
         .map(str::to_string)
         .collect();
     insta::assert_snapshot!(github.join("\n"));
 
+    let mut rules = project.arg("rules");
     for rule in codes {
-        let explain = project.run(&["explain", rule]);
-        assert_eq!(code(&explain), 0, "{rule}");
-        assert!(
-            stdout(&explain).starts_with(&format!("# {rule} ")),
-            "{rule}"
-        );
+        rules = rules.stdout_contains(rule);
     }
-    let rules = stdout(&project.run(&["rules"]));
-    assert!(codes.iter().all(|rule| rules.contains(rule)), "{rules}");
+    rules.run();
 }
 
 /// A machine report that cannot be written whole is a failure, not a verdict.
 #[test]
 fn a_report_that_cannot_be_written_exits_2() {
-    let project = Project::fixture("minimal");
-    copy_into(&project, &fixtures().join("lint/MCP012"), &["bad.yml"]);
+    let project = Test::fixture("minimal").fixture_files("lint/MCP012", &["bad.yml"]);
+    let code = |output: &std::process::Output| output.status.code().unwrap_or(-1);
+    let stderr =
+        |output: &std::process::Output| String::from_utf8_lossy(&output.stderr).into_owned();
     for format in ["json", "sarif", "github"] {
+        let lint = project
+            .clone()
+            .args(["lint", "bad.yml", "--format", format]);
         // The disk is full.
         let full = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
             .expect("/dev/full");
-        let output = project
-            .command(&["lint", "bad.yml", "--format", format])
-            .stdout(full)
-            .output()
-            .expect("runs");
+        let output = lint.command().stdout(full).output().expect("runs");
         assert_eq!(code(&output), 2, "{format}: {}", stderr(&output));
         assert!(
             stderr(&output).contains("could not write the report"),
@@ -484,9 +583,10 @@ fn a_report_that_cannot_be_written_exits_2() {
         // write fails with EPIPE however fast mcpgen is, as a closed pipe's would).
         let (unread, reader) = std::os::unix::net::UnixStream::pair().expect("socket pair");
         drop(reader);
-        let output = project
-            .command(&["lint", "bad.yml", "--format", format])
+        let output = lint
+            .command()
             .stdout(std::os::fd::OwnedFd::from(unread))
+            .stderr(std::process::Stdio::piped())
             .output()
             .expect("runs");
         assert_eq!(code(&output), 2, "{format}: {}", stderr(&output));

@@ -1,17 +1,17 @@
 //! Every kind of bad input: the whole rendered diagnostic is pinned, caret included.
 
-use crate::support::{Project, code, fixtures, stderr};
+use crate::harness::{Test, fixture_text};
 
+/// `build` of an invalid mcp.toml: exit 2, nothing written; the diagnostic.
 fn diagnose(fixture: &str) -> String {
-    let text = std::fs::read_to_string(fixtures().join("invalid").join(fixture)).expect("fixture");
-    let project = Project::with_config(&text);
-    let output = project.run(&["build"]);
-    assert_eq!(code(&output), 2, "bad input exits 2:\n{}", stderr(&output));
-    assert!(
-        !project.path().join("generated").exists(),
-        "nothing is written"
-    );
-    stderr(&output)
+    let output = Test::new()
+        .mcp_toml(&fixture_text(&format!("invalid/{fixture}")))
+        .arg("build")
+        .status(2)
+        .stderr_any()
+        .run();
+    assert!(!output.join("generated").exists(), "nothing is written");
+    output.stderr
 }
 
 #[test]
@@ -51,12 +51,15 @@ fn missing_keys() {
 
 #[test]
 fn lint_findings_point_into_mcp_toml() {
-    let project = Project::with_config(
-        "[stack]\nname = \"x\"\n\n[defaults]\nuser = \"0:0\"\ncap_drop = [\"NET_RAW\"]\n\
-         limits = { cpus = 0.5, memory = \"64M\" }\n\n[servers.fs]\nimage = \"mcp/fs:1\"\ncommand = [\"fs\"]\n\
-         read_only = false\nno_new_privileges = false\n",
-    );
-    let output = project.run(&["build"]);
-    assert_eq!(code(&output), 1);
-    insta::assert_snapshot!(stderr(&output));
+    let output = Test::new()
+        .mcp_toml(
+            "[stack]\nname = \"x\"\n\n[defaults]\nuser = \"0:0\"\ncap_drop = [\"NET_RAW\"]\n\
+             limits = { cpus = 0.5, memory = \"64M\" }\n\n[servers.fs]\nimage = \"mcp/fs:1\"\ncommand = [\"fs\"]\n\
+             read_only = false\nno_new_privileges = false\n",
+        )
+        .arg("build")
+        .status(1)
+        .stderr_any()
+        .run();
+    insta::assert_snapshot!(output.stderr);
 }

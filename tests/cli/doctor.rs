@@ -2,11 +2,10 @@
 //! `init --from`, `build`, `install`, and `doctor` says all is well.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
+use crate::harness::{Output, Test};
 use crate::init::import_fixture;
 use crate::install::{Machine, Os, servers};
-use crate::support::{Project, code, stderr, stdout};
 
 /// A stand-in for the docker CLI, so the engine checks run without an engine: `mode` is
 /// `up`, `down` or `hung`.
@@ -30,37 +29,40 @@ fn fake_docker(dir: &Path, mode: &str) -> PathBuf {
     path
 }
 
-fn doctor(machine: &Machine, docker: &Path) -> Output {
+/// `mcpgen doctor` with `docker` as the engine's CLI, which must exit `status`.
+fn doctor(machine: &Machine, docker: &Path, status: i32) -> Output {
     machine
-        .command()
+        .test()
         .env("MCPGEN_DOCKER", docker)
         .env("MCPGEN_INSPECT_TIMEOUT", "1")
         .arg("doctor")
-        .output()
-        .expect("runs")
+        .status(status)
+        .stdout_any()
+        .stderr_any()
+        .run()
 }
 
 fn installed() -> Machine {
-    let machine = Machine::new(Project::fixture("clients"), Os::Linux);
+    let machine = Machine::new(Test::fixture("clients"), Os::Linux);
     machine.install_clients();
-    assert_eq!(code(&machine.run(&["build"])), 0);
-    let output = machine.run(&["install"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    machine.test().arg("build").stderr_any().run();
+    machine.test().arg("install").stderr_any().run();
     machine
 }
 
 fn shown(machine: &Machine, output: &Output) -> String {
-    stdout(output).replace(&machine.home().display().to_string(), "@HOME@")
+    output
+        .stdout
+        .replace(&machine.home().display().to_string(), "@HOME@")
 }
 
 #[test]
 fn all_is_well_after_build_and_install() {
     let machine = installed();
     let docker = fake_docker(machine.home(), "up");
-    let output = doctor(&machine, &docker);
+    let output = doctor(&machine, &docker, 0);
     let text = shown(&machine, &output);
-    assert_eq!(code(&output), 0, "{text}{}", stderr(&output));
-    assert!(stderr(&output).contains("doctor: all is well"));
+    assert!(output.stderr.contains("doctor: all is well"));
     insta::assert_snapshot!(
         "doctor__all_is_well",
         text.replace("@HOME@/docker-up", "docker")
@@ -84,13 +86,12 @@ fn each_failure_is_one_line_with_its_fix() {
     }
     std::fs::remove_file(machine.config_path("zed")).expect("rm");
     let config = machine
-        .project
+        .scratch()
         .read("mcp.toml")
         .replace("pids = 64", "pids = 65");
-    machine.project.write("mcp.toml", &config);
+    machine.scratch().write("mcp.toml", &config);
 
-    let output = doctor(&machine, &docker);
-    assert_eq!(code(&output), 1);
+    let output = doctor(&machine, &docker, 1);
     let text = shown(&machine, &output);
     for expected in [
         "FAIL  engine: not reachable: Cannot connect to the Docker daemon",
@@ -105,7 +106,7 @@ fn each_failure_is_one_line_with_its_fix() {
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
-    assert!(stderr(&output).contains("check(s) failed"));
+    assert!(output.stderr.contains("check(s) failed"));
 }
 
 #[test]
@@ -113,22 +114,21 @@ fn a_hung_engine_is_a_failed_check_not_a_hung_doctor() {
     let machine = installed();
     let docker = fake_docker(machine.home(), "hung");
     let started = std::time::Instant::now();
-    let output = doctor(&machine, &docker);
-    assert_eq!(code(&output), 1);
+    let output = doctor(&machine, &docker, 1);
     assert!(
-        stdout(&output).contains("did not answer within 1s"),
+        output.stdout.contains("did not answer within 1s"),
         "{}",
-        stdout(&output)
+        output.stdout
     );
     assert!(started.elapsed().as_secs() < 10);
 }
 
 #[test]
 fn clients_not_installed_here_are_skipped() {
-    let machine = Machine::new(Project::fixture("clients"), Os::Linux);
-    assert_eq!(code(&machine.run(&["build"])), 0);
+    let machine = Machine::new(Test::fixture("clients"), Os::Linux);
+    machine.test().arg("build").stderr_any().run();
     let docker = fake_docker(machine.home(), "up");
-    let output = doctor(&machine, &docker);
+    let output = doctor(&machine, &docker, 1);
     let text = shown(&machine, &output);
     assert!(
         text.contains("skip  windsurf: not installed here"),
@@ -144,12 +144,7 @@ fn clients_not_installed_here_are_skipped() {
 #[test]
 fn init_from_build_install_doctor() {
     for os in [Os::Macos, Os::Linux] {
-        let machine = Machine::new(
-            Project {
-                dir: tempfile::tempdir().expect("tmp"),
-            },
-            os,
-        );
+        let machine = Machine::new(Test::new(), os);
         let clients = ["claude-desktop", "cursor", "vscode"];
         for client in clients {
             machine.write(client, &import_fixture(client, machine.home()));
@@ -158,21 +153,16 @@ fn init_from_build_install_doctor() {
             .iter()
             .map(|c| servers(c, &machine.read(c)))
             .collect();
-        let mut init = machine.command();
-        init.arg("init");
+        let mut init = machine.test().arg("init").stderr_any();
         for client in clients {
-            init.arg("--from").arg(machine.config_path(client));
+            init = init.arg("--from").arg(machine.config_path(client));
         }
-        let init = init.output().expect("runs");
-        assert_eq!(code(&init), 0, "{}", stderr(&init));
-        let build = machine.run(&["build"]);
-        assert_eq!(code(&build), 0, "{}", stderr(&build));
-        let install = machine.run(&["install"]);
-        assert_eq!(code(&install), 0, "{}", stderr(&install));
+        init.run();
+        machine.test().arg("build").stderr_any().run();
+        machine.test().arg("install").stderr_any().run();
         let docker = fake_docker(machine.home(), "up");
-        let doctor = doctor(&machine, &docker);
-        assert_eq!(code(&doctor), 0, "{}{}", stdout(&doctor), stderr(&doctor));
-        let config = machine.project.read("mcp.toml");
+        doctor(&machine, &docker, 0);
+        let config = machine.scratch().read("mcp.toml");
         for (client, before) in clients.iter().zip(&before) {
             let after = servers(client, &machine.read(client));
             for (name, entry) in before {
@@ -306,9 +296,8 @@ fn each_running_servers_command_is_found_in_its_container() {
         ],
         DESKTOP_COMMANDER,
     );
-    let output = doctor(&machine, &engine.docker);
+    let output = doctor(&machine, &engine.docker, 0);
     let text = shown(&machine, &output);
-    assert_eq!(code(&output), 0, "{text}{}", stderr(&output));
     insta::assert_snapshot!(
         "doctor__servers_found",
         text.replace("@HOME@/fake-engine/bin/docker", "docker")
@@ -361,8 +350,7 @@ fn a_command_not_in_the_image_fails_beside_the_images_own_command() {
         &[HELPER, "/usr/local/bin/node", "/usr/src/app/dist/index.js"],
         DESKTOP_COMMANDER,
     );
-    let output = doctor(&machine, &engine.docker);
-    assert_eq!(code(&output), 1, "{}", stdout(&output));
+    let output = doctor(&machine, &engine.docker, 1);
     insta::assert_snapshot!(
         "doctor__command_not_in_image",
         server_lines(&machine, &output)
@@ -377,9 +365,8 @@ fn a_command_not_in_the_image_fails_beside_the_images_own_command() {
 fn stopped_containers_are_skipped_and_a_missing_helper_is_a_failure() {
     let machine = installed();
     let stopped = FakeEngine::new(machine.home(), "stopped", &[HELPER], DESKTOP_COMMANDER);
-    let output = doctor(&machine, &stopped.docker);
+    let output = doctor(&machine, &stopped.docker, 0);
     let text = shown(&machine, &output);
-    assert_eq!(code(&output), 0, "{text}");
     assert!(
         text.contains(
             "skip  server memory: container clients-memory is exited: nothing to look into (`mcpgen probe memory` starts it)"
@@ -389,9 +376,8 @@ fn stopped_containers_are_skipped_and_a_missing_helper_is_a_failure() {
 
     // Running, but without mcpgen's helper (a container from before the helper volume).
     let bare = FakeEngine::new(machine.home(), "running", &["/usr/local/bin/node"], "{}");
-    let output = doctor(&machine, &bare.docker);
+    let output = doctor(&machine, &bare.docker, 1);
     let text = shown(&machine, &output);
-    assert_eq!(code(&output), 1, "{text}");
     let expected = "FAIL  server notes: cannot run mcpgen's helper in container clients-notes: OCI runtime exec failed: exec failed: unable to start container process: exec: \"/opt/mcpgen/mcpgen-helper\": stat /opt/mcpgen/mcpgen-helper: no such file or directory: unknown\n      fix: recreate the container: docker compose -f ~/.mcpgen/clients/docker-compose.mcp-only.yml -p clients up -d --force-recreate notes\n";
     assert!(text.contains(expected), "missing {expected:?} in\n{text}");
 }
@@ -410,9 +396,8 @@ fn a_hung_engine_call_in_a_server_check_is_bounded() {
         ),
     );
     let started = std::time::Instant::now();
-    let output = doctor(&machine, &hung);
+    let output = doctor(&machine, &hung, 1);
     let text = shown(&machine, &output);
-    assert_eq!(code(&output), 1, "{text}");
     assert!(
         text.contains("FAIL  server memory: `@HOME@/docker-hangs-later inspect --type container --format {{.State.Status}} clients-memory` did not answer within 1s"),
         "{text}"
@@ -450,7 +435,7 @@ fn probe_shows_the_images_own_command_when_the_server_exits_at_once() {
         DESKTOP_COMMANDER,
     );
     // The generated shim, run with the fake engine first on its PATH.
-    let shims = machine.project.path().join("generated/shims");
+    let shims = machine.scratch().join("generated/shims");
     let shim = shims.join("hardened_memory.sh");
     std::fs::rename(&shim, shims.join("real_memory.sh")).expect("rename");
     executable(
@@ -462,19 +447,20 @@ fn probe_shows_the_images_own_command_when_the_server_exits_at_once() {
     );
     let probe = |format: &str| {
         machine
-            .command()
+            .test()
             .env("MCPGEN_DOCKER", &engine.docker)
             .env("MCPGEN_INSPECT_TIMEOUT", "5")
             .args(["probe", "memory", "--timeout", "10s", "--format", format])
-            .output()
-            .expect("runs")
+            .status(1)
+            .stdout_any()
+            .stderr_any()
+            .run()
     };
 
     let human = probe("human");
-    assert_eq!(code(&human), 1, "{}{}", stdout(&human), stderr(&human));
     insta::assert_snapshot!(
         "probe__exits_at_once__human",
-        without_latency(&stdout(&human))
+        without_latency(&human.stdout)
     );
     let call = [
         "image",
@@ -496,9 +482,7 @@ fn probe_shows_the_images_own_command_when_the_server_exits_at_once() {
         engine.calls()
     );
 
-    let json = probe("json");
-    assert_eq!(code(&json), 1);
-    let value: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("JSON");
+    let value = probe("json").json();
     let memory = &value["servers"][0];
     assert_eq!(memory["path"], "failed");
     assert_eq!(
@@ -524,14 +508,16 @@ fn probe_shows_the_images_own_command_when_the_server_exits_at_once() {
     );
 
     // A server that failed for another reason (its secret is not set) gets no image facts.
-    let notes = machine
-        .command()
+    let value = machine
+        .test()
         .env("MCPGEN_DOCKER", &engine.docker)
         .env_remove("NOTES_TOKEN")
         .args(["probe", "notes", "--timeout", "10s", "--format", "json"])
-        .output()
-        .expect("runs");
-    let value: serde_json::Value = serde_json::from_str(&stdout(&notes)).expect("JSON");
+        .status(1)
+        .stdout_any()
+        .stderr_any()
+        .run()
+        .json();
     assert_eq!(value["servers"][0]["path"], "failed", "{value}");
     assert!(value["servers"][0].get("image").is_none(), "{value}");
 }

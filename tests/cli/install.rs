@@ -2,11 +2,10 @@
 //! servers and settings, after a server is removed, into unparsable files; backups once.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{Project, code, fixtures, stderr, stdout};
+use crate::harness::{Output, Scratch, Test, fixture_text};
 
 pub(crate) const CLIENTS: &[&str] = mcpgen::config::validate::CLIENT_TARGETS;
 
@@ -27,25 +26,39 @@ impl Os {
     }
 }
 
-/// A temporary home directory laid out as `os` would lay it out, and a project in another
-/// temporary directory.
+/// A home directory laid out as `os` would lay it out (the scratch directory's `home/`), and
+/// the project beside it.
 pub(crate) struct Machine {
-    pub(crate) project: Project,
-    pub(crate) home: tempfile::TempDir,
+    test: Test,
+    home: PathBuf,
     pub(crate) os: Os,
 }
 
 impl Machine {
-    pub(crate) fn new(project: Project, os: Os) -> Self {
-        Self {
-            project,
-            home: tempfile::tempdir().expect("home"),
-            os,
-        }
+    pub(crate) fn new(test: Test, os: Os) -> Self {
+        let home = test.scratch().home();
+        std::fs::create_dir_all(&home).expect("home");
+        let appdata = home.join("AppData").join("Roaming");
+        let test = test
+            .env("HOME", &home)
+            .env("USERPROFILE", &home)
+            .env("APPDATA", appdata)
+            .env("MCPGEN_TARGET_OS", os.name());
+        Self { test, home, os }
+    }
+
+    /// mcpgen in the project, on this machine.
+    pub(crate) fn test(&self) -> Test {
+        self.test.clone()
+    }
+
+    /// The project's directory.
+    pub(crate) fn scratch(&self) -> &Scratch {
+        self.test.scratch()
     }
 
     pub(crate) fn home(&self) -> &Path {
-        self.home.path()
+        &self.home
     }
 
     fn appdata(&self) -> PathBuf {
@@ -98,26 +111,6 @@ impl Machine {
         }
     }
 
-    pub(crate) fn command(&self) -> assert_cmd::Command {
-        let mut command = assert_cmd::Command::cargo_bin("mcpgen").expect("binary");
-        command
-            .current_dir(self.project.path())
-            .env("NO_COLOR", "1")
-            .env("HOME", self.home())
-            .env("USERPROFILE", self.home())
-            .env("APPDATA", self.appdata())
-            .env("MCPGEN_TARGET_OS", self.os.name())
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("CODEX_HOME")
-            .env_remove("CLAUDE_CONFIG_DIR")
-            .env_remove("MCPGEN_CONFIG");
-        command
-    }
-
-    pub(crate) fn run(&self, args: &[&str]) -> Output {
-        self.command().args(args).output().expect("mcpgen runs")
-    }
-
     pub(crate) fn read(&self, client: &str) -> String {
         std::fs::read_to_string(self.config_path(client))
             .unwrap_or_else(|e| panic!("{client}: {e}"))
@@ -131,11 +124,10 @@ impl Machine {
 
     /// Builds after removing `[servers.notes]` from mcp.toml.
     pub(crate) fn remove_notes(&self) {
-        let config = self.project.read("mcp.toml");
+        let config = self.scratch().read("mcp.toml");
         let cut = config.find("[servers.notes]").expect("notes in fixture");
-        self.project.write("mcp.toml", &config[..cut]);
-        let built = self.run(&["build"]);
-        assert_eq!(code(&built), 0, "{}", stderr(&built));
+        self.scratch().write("mcp.toml", &config[..cut]);
+        self.test().arg("build").stderr_any().run();
     }
 }
 
@@ -146,14 +138,18 @@ pub(crate) fn user_fixture(client: &str) -> String {
         "continue" => "continue.yaml".to_string(),
         _ => format!("{client}.json"),
     };
-    std::fs::read_to_string(fixtures().join("clients/user").join(name)).expect("fixture")
+    fixture_text(&format!("clients/user/{name}"))
 }
 
 fn built(os: Os) -> Machine {
-    let machine = Machine::new(Project::fixture("clients"), os);
-    let output = machine.run(&["build"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let machine = Machine::new(Test::fixture("clients"), os);
+    machine.test().arg("build").stderr_any().run();
     machine
+}
+
+/// `mcpgen install <args>` on `machine`, which must succeed: what it said.
+fn install(machine: &Machine, args: &[&str]) -> Output {
+    machine.test().arg("install").args(args).stderr_any().run()
 }
 
 /// The servers a client file holds now, by name, as JSON (whatever the file's format).
@@ -199,8 +195,7 @@ fn fresh_files_on_every_os_get_every_server() {
     for os in [Os::Macos, Os::Linux, Os::Windows] {
         let machine = built(os);
         machine.install_clients();
-        let output = machine.run(&["install"]);
-        assert_eq!(code(&output), 0, "{os:?}: {}", stderr(&output));
+        install(&machine, &[]);
         for client in CLIENTS {
             let text = machine.read(client);
             let servers = servers(client, &text);
@@ -235,7 +230,7 @@ fn fresh_files_on_every_os_get_every_server() {
             assert_eq!(
                 std::fs::read_to_string(&shim).expect("shim"),
                 machine
-                    .project
+                    .scratch()
                     .read(&format!("generated/shims/hardened_{name}.sh"))
             );
             #[cfg(unix)]
@@ -268,8 +263,7 @@ fn users_servers_and_settings_are_kept_and_a_removed_server_leaves() {
                 machine.write(client, &user_fixture(client));
             }
         }
-        let first = machine.run(&["install"]);
-        assert_eq!(code(&first), 0, "{os:?}: {}", stderr(&first));
+        install(&machine, &[]);
         for client in CLIENTS {
             if *client == "continue" {
                 continue;
@@ -305,9 +299,11 @@ fn users_servers_and_settings_are_kept_and_a_removed_server_leaves() {
 
         // `notes` leaves mcp.toml: it leaves every client; everything else stays.
         machine.remove_notes();
-        let second = machine.run(&["install"]);
-        assert_eq!(code(&second), 0, "{}", stderr(&second));
-        assert!(stderr(&second).contains("- notes (no longer in mcp.toml)"));
+        machine
+            .test()
+            .arg("install")
+            .stderr_contains("- notes (no longer in mcp.toml)")
+            .run();
         for client in CLIENTS {
             let text = machine.read(client);
             let after = servers(client, &text);
@@ -341,13 +337,12 @@ fn removing_every_server_gives_back_the_users_file_byte_for_byte() {
     for client in ["codex", "claude-desktop", "cursor", "cline", "windsurf"] {
         machine.write(client, &user_fixture(client));
     }
-    assert_eq!(code(&machine.run(&["install"])), 0);
-    let config = machine.project.read("mcp.toml");
+    install(&machine, &[]);
+    let config = machine.scratch().read("mcp.toml");
     let cut = config.find("[servers.memory]").expect("memory");
-    machine.project.write("mcp.toml", &config[..cut]);
-    assert_eq!(code(&machine.run(&["build"])), 0);
-    let output = machine.run(&["install"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    machine.scratch().write("mcp.toml", &config[..cut]);
+    machine.test().arg("build").stderr_any().run();
+    install(&machine, &[]);
     assert_eq!(machine.read("codex"), user_fixture("codex"));
     for client in ["claude-desktop", "cursor", "cline", "windsurf"] {
         let text = machine.read(client);
@@ -379,11 +374,13 @@ fn an_unparsable_file_is_left_untouched_and_nothing_is_written() {
             let machine = built(os);
             machine.install_clients();
             machine.write(client, text);
-            let output = machine.run(&["install"]);
-            assert_eq!(code(&output), 2, "{os:?} {client}: {}", stderr(&output));
-            let err = stderr(&output);
-            assert!(err.contains("left untouched"), "{client}: {err}");
-            assert!(err.contains(client), "{err}");
+            machine
+                .test()
+                .arg("install")
+                .status(2)
+                .stderr_contains("left untouched")
+                .stderr_contains(client)
+                .run();
             assert_eq!(machine.read(client), text, "{client} must be untouched");
             assert!(!backup(&machine.config_path(client)).exists());
             // All or nothing: no other client and no bundle was written either.
@@ -403,17 +400,15 @@ fn an_unchanged_install_writes_nothing_and_makes_no_backup() {
     let machine = built(Os::Linux);
     machine.install_clients();
     machine.write("cursor", &user_fixture("cursor"));
-    assert_eq!(code(&machine.run(&["install", "--client", "cursor"])), 0);
+    install(&machine, &["--client", "cursor"]);
     let after_first = machine.read("cursor");
     std::fs::remove_file(backup(&machine.config_path("cursor"))).expect("backup existed");
-    let again = machine.run(&["install", "--client", "cursor"]);
-    assert_eq!(code(&again), 0);
-    assert!(
-        stderr(&again).contains("cursor: ~/.cursor/mcp.json: up to date"),
-        "{}",
-        stderr(&again)
-    );
-    assert!(stderr(&again).contains("bundle: ~/.mcpgen/clients: up to date"));
+    machine
+        .test()
+        .args(["install", "--client", "cursor"])
+        .stderr_contains("cursor: ~/.cursor/mcp.json: up to date")
+        .stderr_contains("bundle: ~/.mcpgen/clients: up to date")
+        .run();
     assert_eq!(machine.read("cursor"), after_first);
     assert!(!backup(&machine.config_path("cursor")).exists());
 }
@@ -421,20 +416,20 @@ fn an_unchanged_install_writes_nothing_and_makes_no_backup() {
 #[test]
 fn a_client_not_installed_is_reported_not_created_unless_asked() {
     let machine = built(Os::Macos);
-    let output = machine.run(&["install", "--client", "claude-desktop", "--client", "zed"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
-    let err = stderr(&output);
-    assert!(
-        err.contains(
-            "claude-desktop: not installed here (no ~/Library/Application Support/Claude)"
-        ),
-        "{err}"
-    );
+    machine
+        .test()
+        .args(["install", "--client", "claude-desktop", "--client", "zed"])
+        .stderr_contains(
+            "claude-desktop: not installed here (no ~/Library/Application Support/Claude)",
+        )
+        .run();
     assert!(!machine.config_path("claude-desktop").exists());
     assert!(!machine.config_path("zed").exists());
-    let created = machine.run(&["install", "--client", "zed", "--create"]);
-    assert_eq!(code(&created), 0, "{}", stderr(&created));
-    assert!(stderr(&created).contains("(new file)"));
+    machine
+        .test()
+        .args(["install", "--client", "zed", "--create"])
+        .stderr_contains("(new file)")
+        .run();
     assert!(servers("zed", &machine.read("zed")).contains_key("memory"));
 }
 
@@ -443,30 +438,24 @@ fn dry_run_prints_a_diff_per_file_and_writes_nothing() {
     let machine = built(Os::Linux);
     machine.install_clients();
     machine.write("vscode", &user_fixture("vscode"));
-    let output = machine.run(&[
-        "install",
-        "--dry-run",
-        "--client",
-        "vscode",
-        "--client",
-        "codex",
-    ]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
-    let diff = stdout(&output);
-    assert!(
-        diff.contains("--- ~/.config/Code/User/mcp.json\n"),
-        "{diff}"
-    );
-    assert!(diff.contains("+++ ~/.config/Code/User/mcp.json (after install)\n"));
-    assert!(diff.contains("+\t\t\"memory\": {"), "{diff}");
-    assert!(diff.contains("--- ~/.codex/config.toml\n"));
-    assert!(diff.contains("+[mcp_servers.notes]"));
-    // The two shims, the compose file, and the session keeper beside this mcpgen.
-    assert!(
-        stderr(&output).contains("would write 4 file(s)"),
-        "{}",
-        stderr(&output)
-    );
+    machine
+        .test()
+        .args([
+            "install",
+            "--dry-run",
+            "--client",
+            "vscode",
+            "--client",
+            "codex",
+        ])
+        .stdout_contains("--- ~/.config/Code/User/mcp.json\n")
+        .stdout_contains("+++ ~/.config/Code/User/mcp.json (after install)\n")
+        .stdout_contains("+\t\t\"memory\": {")
+        .stdout_contains("--- ~/.codex/config.toml\n")
+        .stdout_contains("+[mcp_servers.notes]")
+        // The two shims, the compose file, and the session keeper beside this mcpgen.
+        .stderr_contains("would write 4 file(s)")
+        .run();
     assert_eq!(machine.read("vscode"), user_fixture("vscode"));
     assert!(!machine.config_path("codex").exists());
     assert!(!machine.home().join(".mcpgen").exists());
@@ -478,16 +467,20 @@ fn a_users_entry_with_a_servers_name_is_a_conflict_until_forced() {
     machine.install_clients();
     let mine = "{\"mcpServers\": {\"memory\": {\"command\": \"my-memory\"}}}\n";
     machine.write("cursor", mine);
-    let refused = machine.run(&["install", "--client", "cursor"]);
-    assert_eq!(code(&refused), 1, "{}", stderr(&refused));
-    let err = stderr(&refused);
-    assert!(err.contains("has your own entries named `memory`"), "{err}");
-    assert!(err.contains("--force"));
+    machine
+        .test()
+        .args(["install", "--client", "cursor"])
+        .status(1)
+        .stderr_contains("has your own entries named `memory`")
+        .stderr_contains("--force")
+        .run();
     assert_eq!(machine.read("cursor"), mine);
     assert!(!machine.home().join(".mcpgen").exists());
-    let forced = machine.run(&["install", "--client", "cursor", "--force"]);
-    assert_eq!(code(&forced), 0, "{}", stderr(&forced));
-    assert!(stderr(&forced).contains("! memory (your entry, replaced: --force)"));
+    machine
+        .test()
+        .args(["install", "--client", "cursor", "--force"])
+        .stderr_contains("! memory (your entry, replaced: --force)")
+        .run();
     assert_eq!(
         std::fs::read_to_string(backup(&machine.config_path("cursor"))).expect("backup"),
         mine
@@ -507,8 +500,8 @@ fn env_overrides_point_at_the_clients_real_files() {
     std::fs::create_dir_all(&codex_home).expect("mkdir");
     std::fs::create_dir_all(&claude_dir).expect("mkdir");
     std::fs::create_dir_all(xdg.join("Code/User")).expect("mkdir");
-    let output = machine
-        .command()
+    machine
+        .test()
         .env("CODEX_HOME", &codex_home)
         .env("CLAUDE_CONFIG_DIR", &claude_dir)
         .env("XDG_CONFIG_HOME", &xdg)
@@ -521,9 +514,8 @@ fn env_overrides_point_at_the_clients_real_files() {
             "--client",
             "vscode",
         ])
-        .output()
-        .expect("runs");
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
+        .stderr_any()
+        .run();
     assert!(codex_home.join("config.toml").is_file());
     assert!(claude_dir.join(".claude.json").is_file());
     assert!(xdg.join("Code/User/mcp.json").is_file());
@@ -536,18 +528,17 @@ fn a_stale_build_is_not_installed() {
     let machine = built(Os::Linux);
     machine.install_clients();
     let config = machine
-        .project
+        .scratch()
         .read("mcp.toml")
         .replace("pids = 64", "pids = 65");
-    machine.project.write("mcp.toml", &config);
-    let output = machine.run(&["install"]);
-    assert_eq!(code(&output), 1);
-    assert!(
-        stderr(&output).contains("out of date"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(stderr(&output).contains("run `mcpgen build` first"));
+    machine.scratch().write("mcp.toml", &config);
+    machine
+        .test()
+        .arg("install")
+        .status(1)
+        .stderr_contains("out of date")
+        .stderr_contains("run `mcpgen build` first")
+        .run();
     assert!(!machine.home().join(".mcpgen").exists());
     assert!(!machine.config_path("cursor").exists());
 }
@@ -567,8 +558,7 @@ fn links_and_private_permissions_are_kept() {
     machine.write("claude-code", &user_fixture("claude-code"));
     let private = std::fs::Permissions::from_mode(0o600);
     std::fs::set_permissions(machine.config_path("claude-code"), private).expect("chmod");
-    let output = machine.run(&["install", "--client", "cursor", "--client", "claude-code"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    install(&machine, &["--client", "cursor", "--client", "claude-code"]);
     assert!(machine.config_path("cursor").is_symlink(), "still a link");
     assert!(
         servers("cursor", &std::fs::read_to_string(&real).expect("real")).contains_key("memory")
@@ -583,24 +573,25 @@ fn links_and_private_permissions_are_kept() {
 #[test]
 fn unknown_clients_and_profiles_are_usage_errors() {
     let machine = built(Os::Linux);
-    let output = machine.run(&["install", "--client", "emacs"]);
-    assert_eq!(code(&output), 2);
-    assert!(stderr(&output).contains("no client `emacs`"));
-    let output = machine.run(&["install", "--profile", "nope"]);
-    assert_eq!(code(&output), 2);
-    assert!(
-        stderr(&output).contains("profiles in mcp.toml: dev, hardened"),
-        "{}",
-        stderr(&output)
-    );
+    machine
+        .test()
+        .args(["install", "--client", "emacs"])
+        .status(2)
+        .stderr_contains("no client `emacs`")
+        .run();
+    machine
+        .test()
+        .args(["install", "--profile", "nope"])
+        .status(2)
+        .stderr_contains("profiles in mcp.toml: dev, hardened")
+        .run();
 }
 
 #[test]
 fn the_dev_profile_is_installed_when_asked() {
     let machine = built(Os::Linux);
     machine.install_clients();
-    let output = machine.run(&["install", "--client", "cursor", "--profile", "dev"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    install(&machine, &["--client", "cursor", "--profile", "dev"]);
     let servers = servers("cursor", &machine.read("cursor"));
     assert_eq!(servers["memory"]["env"]["MCPGEN_PROFILE"], "dev");
 }
@@ -613,12 +604,11 @@ fn an_install_dir_others_can_write_is_refused() {
     let shared = machine.home().join(".mcpgen");
     std::fs::create_dir_all(&shared).expect("mkdir");
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    let output = machine.run(&["install", "--client", "claude-desktop", "--create"]);
-    assert_eq!(code(&output), 2, "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("writable by others (mode 777)"),
-        "{}",
-        stderr(&output)
-    );
+    machine
+        .test()
+        .args(["install", "--client", "claude-desktop", "--create"])
+        .status(2)
+        .stderr_contains("writable by others (mode 777)")
+        .run();
     assert!(!shared.join("clients").exists(), "nothing is installed");
 }

@@ -1,6 +1,18 @@
 //! `mcpgen lint` over mcp.toml: formats checked by their schemas and validators, flags, docs.
 
-use crate::support::{Project, assert_lint_output_schema, code, repo_root, stderr, stdout};
+use crate::harness::{Test, repo_text};
+
+/// Fails unless `document` is valid against the published schema of `lint --format json`.
+pub(crate) fn assert_lint_output_schema(document: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(&repo_text("schema/lint-output.schema.json")).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
 
 /// One finding of each kind: an error, a warning, a suppressed one and an unused allow.
 const MIXED: &str = "[stack]\nname = \"x\"\n[defaults]\nuser = \"1000\"\nlimits = { cpus = 1, memory = \"64M\", pids = 10 }\n\
@@ -11,22 +23,29 @@ const MIXED: &str = "[stack]\nname = \"x\"\n[defaults]\nuser = \"1000\"\nlimits 
 
 #[test]
 fn json_output_matches_its_published_schema() {
-    let project = Project::with_config(MIXED);
-    let output = project.run(&["lint", "--format", "json"]);
-    assert_eq!(code(&output), 1, "{}", stderr(&output));
-    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let output = Test::new()
+        .mcp_toml(MIXED)
+        .args(["lint", "--format", "json"])
+        .status(1)
+        .stdout_any()
+        .run();
+    let document = output.json();
     assert_lint_output_schema(&document);
     assert_eq!(document["summary"]["suppressed"], 1);
-    insta::assert_snapshot!(stdout(&output));
+    insta::assert_snapshot!(output.stdout);
 }
 
 #[cfg(feature = "tool-tests")]
 #[test]
 fn sarif_output_passes_microsofts_validator() {
-    let project = Project::with_config(MIXED);
-    let output = project.run(&["lint", "--format", "sarif"]);
-    assert_eq!(code(&output), 1);
-    project.write("out.sarif", &stdout(&output));
+    let output = Test::new()
+        .mcp_toml(MIXED)
+        .args(["lint", "--format", "sarif"])
+        .status(1)
+        .stdout_any()
+        .run();
+    let project = output.scratch();
+    project.write("out.sarif", &output.stdout);
     use std::process::Command;
     let tool = Command::new("sarif-multitool").arg("--help").output();
     assert!(
@@ -66,7 +85,7 @@ fn sarif_output_passes_microsofts_validator() {
         "{problems:#?}\n{}",
         String::from_utf8_lossy(&validation.stdout)
     );
-    let sarif: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let sarif = output.json();
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert!(
         results
@@ -82,28 +101,39 @@ fn sarif_output_passes_microsofts_validator() {
 
 #[test]
 fn github_annotations_and_human_output() {
-    let project = Project::with_config(MIXED);
-    let github = project.run(&["lint", "--format", "github"]);
-    assert_eq!(code(&github), 1);
-    insta::assert_snapshot!("github", stdout(&github));
-    let human = project.run(&["lint"]);
-    assert_eq!(code(&human), 1);
-    insta::assert_snapshot!("human", stderr(&human));
+    let project = Test::new().mcp_toml(MIXED);
+    let github = project
+        .clone()
+        .args(["lint", "--format", "github"])
+        .status(1)
+        .stdout_any()
+        .run();
+    insta::assert_snapshot!("github", github.stdout);
+    let human = project.arg("lint").status(1).stderr_any().run();
+    insta::assert_snapshot!("human", human.stderr);
 }
 
 #[test]
 fn select_ignore_and_fail_on() {
-    let project = Project::with_config(MIXED);
-    let only_warnings = project.run(&["lint", "--ignore", "MCP015", "--format", "json"]);
-    assert_eq!(
-        code(&only_warnings),
-        0,
-        "warnings alone do not fail by default"
-    );
-    let strict = project.run(&["lint", "--ignore", "MCP015", "--fail-on", "warning"]);
-    assert_eq!(code(&strict), 1);
-    let selected = project.run(&["lint", "--select", "image-digest", "--format", "json"]);
-    let document: serde_json::Value = serde_json::from_str(&stdout(&selected)).expect("JSON");
+    let project = Test::new().mcp_toml(MIXED);
+    // Warnings alone do not fail by default.
+    project
+        .clone()
+        .args(["lint", "--ignore", "MCP015", "--format", "json"])
+        .stdout_any()
+        .run();
+    project
+        .clone()
+        .args(["lint", "--ignore", "MCP015", "--fail-on", "warning"])
+        .status(1)
+        .stderr_any()
+        .run();
+    let selected = project
+        .clone()
+        .args(["lint", "--select", "image-digest", "--format", "json"])
+        .stdout_any()
+        .run();
+    let document = selected.json();
     let rules: Vec<&str> = document["findings"]
         .as_array()
         .expect("findings")
@@ -114,51 +144,60 @@ fn select_ignore_and_fail_on() {
         rules.iter().all(|r| *r == "MCP016" || r < &"MCP005"),
         "{rules:?}"
     );
-    let core = project.run(&["lint", "--ignore", "read-only-rootfs"]);
-    assert_eq!(code(&core), 2);
-    assert!(stderr(&core).contains("core rule"));
-    let unknown = project.run(&["lint", "--select", "MCP999"]);
-    assert_eq!(code(&unknown), 2);
+    project
+        .clone()
+        .args(["lint", "--ignore", "read-only-rootfs"])
+        .status(2)
+        .stderr_contains("core rule")
+        .run();
+    project
+        .args(["lint", "--select", "MCP999"])
+        .status(2)
+        .stderr_any()
+        .run();
 }
 
 #[test]
 fn lint_table_in_mcp_toml_cannot_ignore_a_core_rule() {
-    let project = Project::with_config(&format!("{MIXED}\n[lint]\nignore = [\"MCP003\"]\n"));
-    let output = project.run(&["lint"]);
-    assert_eq!(code(&output), 2);
-    assert!(
-        stderr(&output).contains("a core rule cannot be ignored globally"),
-        "{}",
-        stderr(&output)
-    );
-    let ok = Project::with_config(&format!(
-        "{MIXED}\n[lint]\nignore = [\"image-pinned\", \"MCP016\"]\nfail_on = \"warning\"\n"
-    ));
-    let output = ok.run(&["lint", "--format", "json"]);
-    assert!(!stdout(&output).contains("MCP015"));
-    assert_eq!(
-        code(&output),
-        1,
-        "fail_on = warning: the MCP013 warning fails"
-    );
+    Test::new()
+        .mcp_toml(&format!("{MIXED}\n[lint]\nignore = [\"MCP003\"]\n"))
+        .arg("lint")
+        .status(2)
+        .stderr_contains("a core rule cannot be ignored globally")
+        .run();
+    // fail_on = warning: the MCP013 warning fails.
+    let output = Test::new()
+        .mcp_toml(&format!(
+            "{MIXED}\n[lint]\nignore = [\"image-pinned\", \"MCP016\"]\nfail_on = \"warning\"\n"
+        ))
+        .args(["lint", "--format", "json"])
+        .status(1)
+        .stdout_any()
+        .run();
+    assert!(!output.stdout.contains("MCP015"));
 }
 
 #[test]
 fn rules_docs_are_in_sync_and_explain_teaches() {
-    let project = Project::fixture("minimal");
-    let markdown = project.run(&["rules", "--format", "markdown"]);
-    let committed =
-        std::fs::read_to_string(repo_root().join("docs/rules.md")).expect("docs/rules.md");
+    let project = Test::fixture("minimal");
+    let markdown = project
+        .clone()
+        .args(["rules", "--format", "markdown"])
+        .stdout_any()
+        .run();
     assert_eq!(
-        stdout(&markdown),
-        committed,
+        markdown.stdout,
+        repo_text("docs/rules.md"),
         "docs/rules.md is stale: mcpgen rules --format markdown > docs/rules.md"
     );
-    let json = project.run(&["rules", "--format", "json"]);
-    let rules: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("JSON");
+    let rules = project
+        .clone()
+        .args(["rules", "--format", "json"])
+        .stdout_any()
+        .run()
+        .json();
     assert_eq!(rules.as_array().map(Vec::len), Some(30));
-    let explain = project.run(&["explain", "read-only-rootfs"]);
-    assert_eq!(code(&explain), 0);
+    let mut explain = project.clone().args(["explain", "read-only-rootfs"]);
     for heading in [
         "## What it does",
         "## Why it matters",
@@ -167,9 +206,14 @@ fn rules_docs_are_in_sync_and_explain_teaches() {
         "## Fix",
         "## References",
     ] {
-        assert!(stdout(&explain).contains(heading));
+        explain = explain.stdout_contains(heading);
     }
-    assert_eq!(code(&project.run(&["explain", "MCP999"])), 2);
+    explain.run();
+    project
+        .args(["explain", "MCP999"])
+        .status(2)
+        .stderr_any()
+        .run();
 }
 
 const FIXABLE: &str = "# my stack\n[stack]\nname = \"x\"\n\n[defaults]\nuser = \"1000\"\nread_only = false # oops\n\
@@ -179,25 +223,34 @@ const FIXABLE: &str = "# my stack\n[stack]\nname = \"x\"\n\n[defaults]\nuser = \
 
 #[test]
 fn diff_shows_the_fixes_and_writes_nothing() {
-    let project = Project::with_config(FIXABLE);
-    let output = project.run(&["lint", "--diff"]);
-    assert_eq!(code(&output), 1);
-    assert_eq!(project.read("mcp.toml"), FIXABLE);
-    insta::assert_snapshot!(stdout(&output));
+    let output = Test::new()
+        .mcp_toml(FIXABLE)
+        .args(["lint", "--diff"])
+        .status(1)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert_eq!(output.read("mcp.toml"), FIXABLE);
+    insta::assert_snapshot!(output.stdout);
 }
 
 #[test]
 fn fix_repairs_mcp_toml_keeping_comments() {
-    let project = Project::with_config(FIXABLE);
-    let output = project.run(&["lint", "--fix"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
-    let fixed = project.read("mcp.toml");
+    let output = Test::new()
+        .mcp_toml(FIXABLE)
+        .args(["lint", "--fix"])
+        .stderr_any()
+        .run();
+    let fixed = output.read("mcp.toml");
     for kept in ["# my stack", "# oops", "# keep this comment", "\"NET_RAW\""] {
         assert!(fixed.contains(kept), "{kept} lost:\n{fixed}");
     }
     assert!(fixed.contains("read_only = true") && fixed.contains("init = true"));
-    assert_eq!(code(&project.run(&["build"])), 0);
-    let again = project.run(&["lint", "--fix"]);
-    assert!(stderr(&again).contains("nothing to fix"));
-    assert_eq!(project.read("mcp.toml"), fixed);
+    output.then().arg("build").stderr_any().run();
+    let again = output
+        .then()
+        .args(["lint", "--fix"])
+        .stderr_contains("nothing to fix")
+        .run();
+    assert_eq!(again.read("mcp.toml"), fixed);
 }

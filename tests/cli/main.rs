@@ -10,9 +10,12 @@
 mod agreement;
 mod artifacts;
 mod build;
+mod builder;
 mod compose_lint;
 mod diagnostics;
 mod doctor;
+#[path = "../support/harness.rs"]
+mod harness;
 mod init;
 mod install;
 mod lint;
@@ -20,6 +23,5 @@ mod lint_settings;
 #[cfg(feature = "tool-tests")]
 mod precommit;
 mod secrets;
-mod support;
 #[cfg(feature = "tool-tests")]
 mod validation;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
-use crate::support::{Project, code, fixtures, repo_root};
+use crate::harness::{Test, fixture_text, repo};
 
 /// One pre-commit at a time: the tests share its home and the cargo build of the hooks.
 static PRE_COMMIT: Mutex<()> = Mutex::new(());
@@ -39,7 +39,7 @@ fn run_hooks(scratch: &Path) -> Output {
 
 /// `pre-commit try-repo <this repo> <args>` in the scratch repo.
 fn run_pre_commit(scratch: &Path, args: &[&str]) -> Output {
-    let root = repo_root();
+    let root = repo("");
     let target = root.join("target");
     Command::new("pre-commit")
         .current_dir(scratch)
@@ -58,6 +58,10 @@ fn run_pre_commit(scratch: &Path, args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("pre-commit runs")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().unwrap_or(-1)
 }
 
 fn text(output: &Output) -> String {
@@ -84,9 +88,8 @@ fn require_pre_commit() -> std::sync::MutexGuard<'static, ()> {
 fn pre_commit_hooks_pass_on_a_fresh_repo_and_fail_on_drift_and_unhardened_compose() {
     let _pre_commit = require_pre_commit();
 
-    let project = Project::fixture("minimal");
+    let project = Test::fixture("minimal").arg("build").stderr_any().run();
     let scratch = project.path();
-    assert_eq!(code(&project.run(&["build"])), 0);
     git(scratch, &["init", "-q", "-b", "main"]);
     git(scratch, &["add", "-A"]);
     git(scratch, &["commit", "-q", "-m", "stack"]);
@@ -135,12 +138,9 @@ fn pre_commit_hooks_pass_on_a_fresh_repo_and_fail_on_drift_and_unhardened_compos
 #[test]
 fn an_override_changed_alone_is_linted_merged_onto_its_base() {
     let _pre_commit = require_pre_commit();
-    let scratch = tempfile::tempdir().expect("temp dir");
-    let scratch = scratch.path();
-    let fixture = fixtures().join("override-alone");
-    for name in ["compose.yml", "compose.override.yml"] {
-        std::fs::copy(fixture.join(name), scratch.join(name)).expect("copy");
-    }
+    let project =
+        Test::new().fixture_files("override-alone", &["compose.yml", "compose.override.yml"]);
+    let scratch = project.scratch().path();
     git(scratch, &["init", "-q", "-b", "main"]);
     git(scratch, &["add", "-A"]);
     git(scratch, &["commit", "-q", "-m", "project"]);
@@ -163,11 +163,10 @@ fn an_override_changed_alone_is_linted_merged_onto_its_base() {
     );
 
     // The override alone takes hardening away: reported at its line, and nothing else is.
-    std::fs::copy(
-        fixture.join("weakening.override.yml"),
-        scratch.join("compose.override.yml"),
-    )
-    .expect("copy");
+    project.scratch().write(
+        "compose.override.yml",
+        &fixture_text("override-alone/weakening.override.yml"),
+    );
     git(scratch, &["add", "compose.override.yml"]);
     let weakened = run_pre_commit(scratch, &["mcpgen-lint"]);
     let out = text(&weakened);

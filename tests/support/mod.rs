@@ -1,5 +1,6 @@
 //! The harness of tests/shim.rs: one hermetic [`Sandbox`] per test (temp dirs, a fake `docker`
-//! first on PATH, its own lock directory), building a fixture with the real `mcpgen` binary,
+//! first on PATH, its own lock directory), building a fixture with the real `mcpgen` binary
+//! (run as every test runs it: [`harness::Test`]),
 //! running a generated shim the way a client does, and reading back what the fake engine
 //! (`fake-docker`) and the stand-in MCP server (`stand-in-server`) recorded.
 
@@ -14,7 +15,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tempfile::TempDir;
+
+pub(crate) mod harness;
+
+use harness::{Scratch, Test};
 
 /// The session keeper built with these tests.
 pub(crate) const KEEPER: &str = env!("CARGO_BIN_EXE_mcpgen-keeper");
@@ -417,7 +421,7 @@ impl Run<'_> {
 /// Everything one test needs, in its own temp dir: the fake engine's state and logs, a home, a
 /// runtime dir for the shims' lock files, a TMPDIR, and a project to build.
 pub(crate) struct Sandbox {
-    dir: TempDir,
+    scratch: Scratch,
 }
 
 impl Default for Sandbox {
@@ -428,11 +432,9 @@ impl Default for Sandbox {
 
 impl Sandbox {
     pub(crate) fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("mcpgen-shim-")
-            .tempdir()
-            .expect("temp dir");
-        let sandbox = Sandbox { dir };
+        let sandbox = Sandbox {
+            scratch: Scratch::with_prefix("mcpgen-shim-"),
+        };
         for sub in ["bin", "home", "run", "tmp", "records", "project"] {
             fs::create_dir(sandbox.path(sub)).expect("create sandbox dir");
         }
@@ -442,15 +444,16 @@ impl Sandbox {
     }
 
     pub(crate) fn root(&self) -> &Path {
-        self.dir.path()
+        self.scratch.path()
     }
 
     pub(crate) fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
+        self.scratch.join(relative)
     }
 
+    /// The sandbox's `home/`: mcpgen's `HOME`, and the shims'.
     pub(crate) fn home(&self) -> PathBuf {
-        self.path("home")
+        self.scratch.home()
     }
 
     pub(crate) fn set_state(&self, state: &str) {
@@ -481,17 +484,11 @@ impl Sandbox {
             .and_then(|t| t.get("stack")?.get("name")?.as_str().map(String::from))
             .unwrap_or_default();
         fs::write(self.path("stack-name"), stack).expect("write stack-name");
-        let output = self
-            .mcpgen(&config, env)
-            .arg("build")
-            .output()
-            .expect("run mcpgen");
-        assert!(
-            output.status.success(),
-            "mcpgen build failed: {:?}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let mut build = self.mcpgen().arg("build").stderr_any();
+        for (name, value) in env {
+            build = build.env(name, value);
+        }
+        build.run();
         let bundle = fs::canonicalize(self.path("project/generated")).expect("bundle dir");
         // As `mcpgen install` does: the shims run through the session keeper, as users' do.
         fs::create_dir_all(bundle.join("bin")).expect("bundle bin dir");
@@ -499,19 +496,12 @@ impl Sandbox {
         bundle
     }
 
-    /// `mcpgen --config <config>` with a clean environment (only HOME, and `env`).
-    pub(crate) fn mcpgen(&self, config: &Path, env: &[(&str, &str)]) -> assert_cmd::Command {
-        let mut command = assert_cmd::Command::cargo_bin("mcpgen").expect("mcpgen binary");
-        command
-            .env_clear()
-            .env("HOME", self.home())
-            .env("NO_COLOR", "1")
+    /// mcpgen in the sandbox's `project/`, on its `mcp.toml`.
+    pub(crate) fn mcpgen(&self) -> Test {
+        Test::in_scratch(self.scratch.clone())
+            .current_dir("project")
             .arg("--config")
-            .arg(config);
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        command
+            .arg(self.path("project/mcp.toml"))
     }
 
     /// A client's launch of `bundle/shims/hardened_<server>.sh`, with the fake engine first on

@@ -8,7 +8,7 @@ use crate::lint::{self, Finding};
 use crate::render::{self, Artifact, RenderError};
 
 /// The stack compiled in memory: the lint verdict and every artifact's bytes.
-pub struct Compiled {
+pub(crate) struct Compiled {
     pub findings: Vec<Finding>,
     pub artifacts: Vec<Artifact>,
     settings: lint::Settings,
@@ -17,13 +17,13 @@ pub struct Compiled {
 impl Compiled {
     /// Findings that stop a build or fail a check: those `[lint] fail_on` fails, no allow
     /// suppressed — the same verdict `mcpgen lint` gives.
-    pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
+    pub(crate) fn blocking(&self) -> impl Iterator<Item = &Finding> {
         lint::settings::failing(&self.settings, &self.findings)
     }
 
     /// The blocking findings' level, as a message says it: "error level", "warning level or
     /// above".
-    pub fn blocking_level(&self) -> String {
+    pub(crate) fn blocking_level(&self) -> String {
         let level = self.settings.fail_on;
         if level == diag::Severity::Error {
             "error level".to_string()
@@ -34,7 +34,7 @@ impl Compiled {
 }
 
 /// Lints the stack under its own `[lint]` settings and renders every artifact.
-pub fn compile(config: &Config) -> Result<Compiled, RenderError> {
+pub(crate) fn compile(config: &Config) -> Result<Compiled, RenderError> {
     let settings = config.stack.lint.clone();
     let findings = lint::run(&frontend::toml::services(config), &settings);
     let artifacts = render::render(&config.stack)?;

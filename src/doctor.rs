@@ -21,7 +21,7 @@ use crate::model::{Server, Stack};
 use crate::render::clients;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Ok,
     Fail,
     /// Not applicable here (a client not installed on this machine).
@@ -29,7 +29,7 @@ pub enum Status {
 }
 
 #[derive(Debug, Clone)]
-pub struct Check {
+pub(crate) struct Check {
     pub status: Status,
     pub name: String,
     pub message: String,
@@ -163,7 +163,7 @@ fn compose(docker: &str) -> Check {
 }
 
 /// Everything doctor checks, in order.
-pub fn checks(config: &Config, compiled: &Compiled, env: &Env, docker: &str) -> Vec<Check> {
+pub(crate) fn checks(config: &Config, compiled: &Compiled, env: &Env, docker: &str) -> Vec<Check> {
     let stack = &config.stack;
     let mut checks = vec![engine(docker), compose(docker)];
 
@@ -369,7 +369,7 @@ fn client_check(config: &Config, location: &Location, env: &Env) -> Check {
 
 /// What one engine call gave back.
 #[derive(Debug, Clone, Default)]
-pub struct Ran {
+pub(crate) struct Ran {
     pub success: bool,
     pub stdout: String,
     pub stderr: String,
@@ -377,7 +377,7 @@ pub struct Ran {
 
 impl Ran {
     /// The first line of stderr that says something, for a one-line message.
-    pub fn first_error_line(&self) -> String {
+    pub(crate) fn first_error_line(&self) -> String {
         self.stderr
             .lines()
             .map(str::trim)
@@ -390,14 +390,14 @@ impl Ran {
 /// The Docker-compatible CLI, run with a deadline: in our own environment (doctor), or in
 /// exactly the one given (probe: the environment its shims get, so it asks the same engine).
 #[derive(Debug, Clone)]
-pub struct DockerCli {
+pub(crate) struct DockerCli {
     program: OsString,
     env: Option<Vec<(OsString, OsString)>>,
     timeout: Duration,
 }
 
 impl DockerCli {
-    pub fn new(program: impl Into<OsString>, timeout: Duration) -> Self {
+    pub(crate) fn new(program: impl Into<OsString>, timeout: Duration) -> Self {
         Self {
             program: program.into(),
             env: None,
@@ -406,7 +406,7 @@ impl DockerCli {
     }
 
     /// Runs with only `env` (a bare program name is looked up on its `PATH`).
-    pub fn with_env(
+    pub(crate) fn with_env(
         program: impl Into<OsString>,
         env: Vec<(OsString, OsString)>,
         timeout: Duration,
@@ -417,7 +417,7 @@ impl DockerCli {
         }
     }
 
-    pub fn run(&self, args: &[&str]) -> Result<Ran, String> {
+    pub(crate) fn run(&self, args: &[&str]) -> Result<Ran, String> {
         self.run_with(args, true)
     }
 
@@ -515,7 +515,7 @@ impl DockerCli {
 /// An image's own start-up, as the engine reports it (`docker image inspect`, `.Config`):
 /// what would run if mcpgen did not replace the entrypoint. An unset value is empty here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ImageFacts {
+pub(crate) struct ImageFacts {
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
     pub workdir: String,
@@ -524,7 +524,7 @@ pub struct ImageFacts {
 
 impl ImageFacts {
     /// From the engine's `.Config` object (Docker and Podman both name the fields so).
-    pub fn from_config(config: &Value) -> Self {
+    pub(crate) fn from_config(config: &Value) -> Self {
         let words = |key: &str| -> Vec<String> {
             match config.get(key) {
                 Some(Value::Array(items)) => items
@@ -554,12 +554,12 @@ impl ImageFacts {
     }
 
     /// What the image runs on its own: ENTRYPOINT followed by CMD.
-    pub fn command(&self) -> Vec<String> {
+    pub(crate) fn command(&self) -> Vec<String> {
         self.entrypoint.iter().chain(&self.cmd).cloned().collect()
     }
 
     /// Where `docker exec` starts a session: the image's WORKDIR (mcpgen sets no other).
-    pub fn effective_workdir(&self) -> &str {
+    pub(crate) fn effective_workdir(&self) -> &str {
         if self.workdir.is_empty() {
             "/"
         } else {
@@ -568,7 +568,7 @@ impl ImageFacts {
     }
 
     /// `ENTRYPOINT [] CMD ["node","dist/index.js"] WORKDIR /usr/src/app`, and `USER x` when set.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let json = |words: &[String]| serde_json::to_string(words).unwrap_or_default();
         let workdir = if self.workdir.is_empty() {
             "(unset: /)".to_string()
@@ -588,7 +588,7 @@ impl ImageFacts {
 }
 
 /// The image's start-up facts, by `docker image inspect`.
-pub fn inspect_image(docker: &DockerCli, image: &str) -> Result<ImageFacts, String> {
+pub(crate) fn inspect_image(docker: &DockerCli, image: &str) -> Result<ImageFacts, String> {
     let ran = docker.run(&["image", "inspect", "--format", "{{json .Config}}", image])?;
     if !ran.success {
         return Err(ran.first_error_line());
@@ -599,7 +599,7 @@ pub fn inspect_image(docker: &DockerCli, image: &str) -> Result<ImageFacts, Stri
 }
 
 /// A server's command as one shell line, for messages.
-pub fn command_line(command: &[String]) -> String {
+pub(crate) fn command_line(command: &[String]) -> String {
     shlex::try_join(command.iter().map(String::as_str)).unwrap_or_else(|_| command.join(" "))
 }
 
@@ -619,7 +619,7 @@ fn relative_path(words: &[String]) -> Option<&str> {
 }
 
 /// One line: how to make mcp.toml's `command` run what the image itself runs.
-pub fn suggestion(server: &Server, facts: &ImageFacts) -> String {
+pub(crate) fn suggestion(server: &Server, facts: &ImageFacts) -> String {
     let own = facts.command();
     let table = format!("[servers.{}]", server.name);
     let workdir = facts.effective_workdir();

@@ -14,7 +14,7 @@ use crate::write::WriteError;
 /// Every way a command can fail. Each stage has its own error type; this one gathers them for
 /// the command line, and is the one place that turns an error into diagnostics and an exit code.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error("could not {action} `{}`: {source}", path.display())]
     Io {
         action: &'static str,
@@ -58,6 +58,7 @@ pub enum Error {
     #[error("{0}")]
     Environment(String),
     /// A command this build of mcpgen left out (a cargo feature off).
+    #[cfg_attr(feature = "runtime", allow(dead_code))]
     #[error("this mcpgen was built without {what}")]
     NotBuiltIn {
         what: &'static str,
@@ -66,11 +67,11 @@ pub enum Error {
 }
 
 /// The process exit code for an error: 1 where the output is out of date, 2 for bad input.
-pub const EXIT_FINDINGS: i32 = 1;
-pub const EXIT_BAD_INPUT: i32 = 2;
+pub(crate) const EXIT_FINDINGS: i32 = 1;
+pub(crate) const EXIT_BAD_INPUT: i32 = 2;
 
 impl Error {
-    pub fn io(
+    pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> Error {
@@ -82,7 +83,7 @@ impl Error {
         }
     }
 
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         match self {
             Error::Write(WriteError::HandEdited { .. } | WriteError::Foreign { .. })
             | Error::Install(InstallError::Write(
@@ -109,7 +110,7 @@ impl Error {
         }
     }
 
-    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+    pub(crate) fn diagnostics(&self) -> Vec<Diagnostic> {
         match self {
             Error::Config(LoadError::Invalid { file, errors }) => errors
                 .iter()

@@ -102,7 +102,7 @@ const TOKEN_PREFIXES: &[&str] = &[
 const MIN_TOKEN: usize = 16;
 
 /// What kind of secret `value` looks like, by its shape alone; `None` for anything else.
-pub fn secret_shape(value: &str) -> Option<&'static str> {
+pub(crate) fn secret_shape(value: &str) -> Option<&'static str> {
     let value = value.trim();
     if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {
         return Some("a private key (PEM)");
@@ -182,7 +182,7 @@ fn high_entropy(word: &str) -> bool {
 
 /// Flag words that take a credential: `--token`, `--api-key`, `--password`, `--auth`, `--pat`,
 /// `--github-token` (by its words, so `--path` and `--author` are not).
-pub fn is_secret_flag(flag: &str) -> bool {
+pub(crate) fn is_secret_flag(flag: &str) -> bool {
     if !flag.starts_with('-') {
         return false;
     }
@@ -214,7 +214,7 @@ pub fn is_secret_flag(flag: &str) -> bool {
 /// The indices of `argv` words that hold a credential: the value after a secret flag (`--token
 /// X`), a secret flag's `=value`, an `Authorization:`/`Cookie:` header, a word shaped like a
 /// token.
-pub fn secrets_in_argv(argv: &[String]) -> Vec<usize> {
+pub(crate) fn secrets_in_argv(argv: &[String]) -> Vec<usize> {
     let mut found = Vec::new();
     let mut next_is_secret = false;
     for (index, word) in argv.iter().enumerate() {
@@ -247,7 +247,7 @@ pub fn secrets_in_argv(argv: &[String]) -> Vec<usize> {
 /// `text` with the value of every credential-shaped key, every credential-shaped word and every
 /// header value replaced by `…`, for anything mcpgen shows: diffs (a dry run's diff shows the
 /// user's own lines too), logs.
-pub fn mask(text: &str) -> String {
+pub(crate) fn mask(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         out.push_str(&mask_line(line));

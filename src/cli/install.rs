@@ -118,6 +118,11 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         let location = &client.location;
         let path = show(&location.path, home);
         let name = location.client;
+        if location.unconfirmed {
+            ui.detail(format!(
+                "{name}: {path} comes from a secondary source, not the client's own docs: if the client does not see the servers, tell us where it reads its config"
+            ));
+        }
         match &client.state {
             ClientState::NotInstalled => {
                 not_installed += 1;

@@ -1,13 +1,13 @@
 //! `mcpgen lint --fix`: applies the mechanical fixes findings carry, to the file the user wrote,
 //! keeping its comments and formatting. Each input format has its own editor.
 
-pub mod toml;
-pub mod yaml;
+pub(crate) mod toml;
+pub(crate) mod yaml;
 
 use crate::lint::{Finding, Fix};
 
 /// The fixable findings, once each per (service, fix).
-pub fn wanted(findings: &[Finding]) -> Vec<(&str, Fix)> {
+pub(crate) fn wanted(findings: &[Finding]) -> Vec<(&str, Fix)> {
     let mut fixes: Vec<(&str, Fix)> = Vec::new();
     for finding in crate::lint::active(findings) {
         if let Some(fix) = finding.fix

@@ -27,7 +27,7 @@ fn table_mut<'a>(doc: &'a mut DocumentMut, path: &[&str]) -> Option<&'a mut dyn 
 }
 
 /// Returns the fixed text, or `None` when nothing could be fixed.
-pub fn apply(config: &Config, text: &str, fixes: &[(&str, Fix)]) -> Option<String> {
+pub(crate) fn apply(config: &Config, text: &str, fixes: &[(&str, Fix)]) -> Option<String> {
     let mut doc: DocumentMut = text.parse().ok()?;
     let mut changed = false;
     for (server, fix) in fixes {

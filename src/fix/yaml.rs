@@ -125,7 +125,7 @@ fn edits_for(sources: &Sources, service: &ServiceView, fix: Fix) -> Option<(File
 }
 
 /// The fixed text of each file that changes, by file.
-pub fn apply(
+pub(crate) fn apply(
     sources: &Sources,
     services: &[ServiceView],
     fixes: &[(&str, Fix)],

@@ -24,7 +24,7 @@ use crate::secrets::{is_credential_key as is_secret_key, is_secret_flag};
 
 /// One stdio server as a client has it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub name: String,
     pub command: String,
     pub args: Vec<String>,
@@ -35,7 +35,7 @@ pub struct Entry {
 
 /// A client config file, read.
 #[derive(Debug, Clone)]
-pub struct Source {
+pub(crate) struct Source {
     pub path: PathBuf,
     pub client: Option<&'static str>,
     pub entries: Vec<Entry>,
@@ -43,7 +43,7 @@ pub struct Source {
 
 /// What happened to each entry, for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Note {
+pub(crate) enum Note {
     Imported {
         name: String,
         image: String,
@@ -85,7 +85,7 @@ pub enum Note {
 }
 
 impl Note {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Note::Imported { name, image, from } => {
                 format!("imported `{name}` from {from}: runs in {image}")
@@ -138,7 +138,7 @@ impl Note {
 
 /// The result of an import.
 #[derive(Debug, Clone, Default)]
-pub struct Import {
+pub(crate) struct Import {
     /// Clients imported from (their targets go in `[clients]`).
     pub clients: Vec<String>,
     /// `[servers.x]` tables, and commented ones for servers not imported.
@@ -149,7 +149,7 @@ pub struct Import {
 
 /// Why a client's config could not be imported into a new mcp.toml.
 #[derive(Debug, thiserror::Error)]
-pub enum ImportError {
+pub(crate) enum ImportError {
     #[error("could not read `{}`: {source}", path.display())]
     Unreadable {
         path: PathBuf,
@@ -197,7 +197,7 @@ fn client_of(path: &Path, top_key: &str) -> Option<&'static str> {
 }
 
 /// Reads a client config: JSON (with comments) or Codex's TOML.
-pub fn read(path: &Path) -> Result<Source, ImportError> {
+pub(crate) fn read(path: &Path) -> Result<Source, ImportError> {
     let text = crate::source::read_users_text(path).map_err(|source| ImportError::Unreadable {
         path: path.to_path_buf(),
         source,
@@ -299,7 +299,7 @@ fn entry_of(name: &str, entry: &Json) -> Entry {
 }
 
 /// A server name from a client's key: lowercase words joined by `-`.
-pub fn sanitize(name: &str) -> String {
+pub(crate) fn sanitize(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         let c = c.to_ascii_lowercase();
@@ -500,7 +500,7 @@ struct Builder<'h> {
 }
 
 /// Imports every source; the first definition of a command wins.
-pub fn import(sources: &[Source], home: &Path) -> Import {
+pub(crate) fn import(sources: &[Source], home: &Path) -> Import {
     let mut builder = Builder {
         home,
         doc: DocumentMut::new(),

@@ -3,7 +3,7 @@
 
 /// How a known server's host state maps into its container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     /// Nothing to carry over.
     None,
     /// The directories on its command line become read-only mounts under `/projects`.
@@ -13,7 +13,7 @@ pub enum State {
 }
 
 #[derive(Debug)]
-pub struct Known {
+pub(crate) struct Known {
     /// npm / PyPI packages and image names that identify the server, without versions.
     pub names: &'static [&'static str],
     pub image: &'static str,
@@ -28,7 +28,7 @@ pub struct Known {
 
 /// The reference servers' images carry the monorepo's release date as their version, as in the
 /// bundled `mcp.toml`.
-pub static KNOWN: &[Known] = &[
+pub(crate) static KNOWN: &[Known] = &[
     Known {
         names: &["@modelcontextprotocol/server-filesystem", "mcp/filesystem"],
         image: "mcp/filesystem:2026.8.31",
@@ -121,7 +121,7 @@ pub static KNOWN: &[Known] = &[
 
 /// The known server a command line runs, matched on whole words: `pkg`, `pkg@1.2.3`,
 /// `pkg==1.2`, `image:tag` or `image@sha256:…`.
-pub fn find(argv: &[String]) -> Option<(&'static Known, usize)> {
+pub(crate) fn find(argv: &[String]) -> Option<(&'static Known, usize)> {
     for (index, word) in argv.iter().enumerate() {
         for known in KNOWN {
             for name in known.names {

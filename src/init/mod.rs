@@ -3,8 +3,8 @@
 //! The starter is a text template: it is documentation for people as much as configuration.
 //! Imported servers are serialized with `toml_edit`, so every value is quoted correctly.
 
-pub mod import;
-pub mod known_servers;
+pub(crate) mod import;
+pub(crate) mod known_servers;
 
 use toml_edit::{Array, Value};
 
@@ -21,13 +21,13 @@ fn targets(clients: &[String]) -> String {
 }
 
 /// The starter file: defaults, profiles, two example servers that build and lint clean.
-pub fn starter() -> String {
+pub(crate) fn starter() -> String {
     let head = HEAD.replace("@TARGETS@", &targets(&["claude-desktop".to_string()]));
     format!("{head}{EXAMPLE_SERVERS}")
 }
 
 /// The file for an import: the same head, the clients imported from, the servers.
-pub fn imported(clients: &[String], servers: &str) -> String {
+pub(crate) fn imported(clients: &[String], servers: &str) -> String {
     let mut targets_list = vec!["claude-desktop".to_string()];
     for client in clients {
         if !targets_list.contains(client) {

@@ -14,7 +14,7 @@ use crate::write::Owner;
 use crate::write::WriteError;
 
 /// The artifacts that make up the bundle (the client configs are not part of it).
-pub fn artifacts(all: &[Artifact]) -> Vec<Artifact> {
+pub(crate) fn artifacts(all: &[Artifact]) -> Vec<Artifact> {
     all.iter()
         .filter(|a| a.path == COMPOSE_FILE || a.path.starts_with("shims/"))
         .cloned()
@@ -22,7 +22,7 @@ pub fn artifacts(all: &[Artifact]) -> Vec<Artifact> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BundleChange {
+pub(crate) enum BundleChange {
     Create,
     Update,
     /// The shim of a server no longer in `mcp.toml`.
@@ -30,7 +30,7 @@ pub enum BundleChange {
 }
 
 #[derive(Debug, Clone)]
-pub struct BundleFile {
+pub(crate) struct BundleFile {
     pub relative: String,
     pub path: PathBuf,
     pub change: BundleChange,
@@ -61,7 +61,7 @@ fn read_bundle_file(path: &Path) -> Result<Option<String>, WriteError> {
 }
 
 /// What installing `bundle` into `dir` would change; empty when the installed bundle is current.
-pub fn plan(
+pub(crate) fn plan(
     dir: &Path,
     owner: Owner<'_>,
     bundle: &[Artifact],
@@ -123,7 +123,7 @@ pub fn plan(
 }
 
 /// Carries out a plan; foreign files are copied to `<file>.mcpgen-backup` first.
-pub fn apply(plan: &[BundleFile], bundle: &[Artifact]) -> Result<Vec<PathBuf>, WriteError> {
+pub(crate) fn apply(plan: &[BundleFile], bundle: &[Artifact]) -> Result<Vec<PathBuf>, WriteError> {
     let mut backups = Vec::new();
     for file in plan {
         if file.foreign
@@ -152,7 +152,7 @@ pub fn apply(plan: &[BundleFile], bundle: &[Artifact]) -> Result<Vec<PathBuf>, W
 /// Whether the file's executable bit is as the artifact wants it (shims executable, the
 /// compose file not).
 #[cfg(unix)]
-pub fn mode_ok(path: &Path, executable: bool) -> bool {
+pub(crate) fn mode_ok(path: &Path, executable: bool) -> bool {
     use std::os::unix::fs::PermissionsExt as _;
     fs::metadata(path).is_ok_and(|m| (m.permissions().mode() & 0o111 != 0) == executable)
 }
@@ -163,12 +163,12 @@ pub fn mode_ok(_path: &Path, _executable: bool) -> bool {
 }
 
 /// Where the shims look for the session keeper, relative to the bundle.
-pub const KEEPER_PATH: &str = "bin/mcpgen-keeper";
+pub(crate) const KEEPER_PATH: &str = "bin/mcpgen-keeper";
 const KEEPER_NAME: &str = "mcpgen-keeper";
 
 /// The session keeper's part of an install.
 #[derive(Debug, Clone)]
-pub struct Keeper {
+pub(crate) struct Keeper {
     /// The keeper beside the running mcpgen; `None` when there is none (the shims then run
     /// without it and say so).
     pub source: Option<PathBuf>,
@@ -181,14 +181,14 @@ pub struct Keeper {
 
 /// The keeper shipped beside the running `mcpgen` (a release archive, `cargo install`, a
 /// build's target directory all put both binaries in one directory).
-pub fn keeper_beside_mcpgen() -> Option<PathBuf> {
+pub(crate) fn keeper_beside_mcpgen() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let exe = fs::canonicalize(&exe).unwrap_or(exe);
     let keeper = exe.parent()?.join(KEEPER_NAME);
     keeper.is_file().then_some(keeper)
 }
 
-pub fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, WriteError> {
+pub(crate) fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, WriteError> {
     use crate::source::read_input;
     use crate::write::disk::{Disk as _, Entry, RealDisk};
     // A debug build's keeper, with its debug info, runs to tens of MiB.
@@ -230,7 +230,7 @@ pub fn plan_keeper(dir: &Path, source: Option<PathBuf>) -> Result<Keeper, WriteE
     })
 }
 
-pub fn apply_keeper(keeper: &Keeper) -> Result<(), WriteError> {
+pub(crate) fn apply_keeper(keeper: &Keeper) -> Result<(), WriteError> {
     if keeper.change.is_some() {
         crate::write::write_owned(&keeper.target, &keeper.contents, true)?;
     }

@@ -9,7 +9,7 @@ use super::paths::Env;
 
 /// One entry's fate in a merge.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryChange {
+pub(crate) enum EntryChange {
     Added(String),
     Updated(String),
     /// A server removed from `mcp.toml`: its entry leaves the client.
@@ -26,7 +26,7 @@ pub enum EntryChange {
 }
 
 impl EntryChange {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             EntryChange::Added(name) => format!("+ {name}"),
             EntryChange::Updated(name) => format!("~ {name}"),
@@ -44,7 +44,7 @@ impl EntryChange {
 
 /// The result of merging mcpgen's entries into a file's text.
 #[derive(Debug, Clone, Default)]
-pub struct Merged {
+pub(crate) struct Merged {
     pub text: String,
     pub changes: Vec<EntryChange>,
     /// Names where the user has an entry of their own and no `--force` was given.
@@ -53,7 +53,7 @@ pub struct Merged {
 
 /// Why a file could not be merged into: it is left untouched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MergeError {
+pub(crate) enum MergeError {
     #[error("cannot parse it: {0}")]
     Parse(String),
     #[error("{0}")]
@@ -62,7 +62,7 @@ pub enum MergeError {
 
 /// What to do with each name, decided once for every format.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     Insert(String, Value),
     /// An insert already reported by the removal it pairs with.
     InsertQuietly(String, Value),
@@ -72,7 +72,7 @@ pub enum Action {
 
 /// Decides every action from the entries a file has now (name → value, in file order) and the
 /// entries mcpgen wants; the format modules only carry them out.
-pub fn decide(
+pub(crate) fn decide(
     existing: &[(String, Value)],
     desired: &BTreeMap<String, Value>,
     ownership: &Ownership,
@@ -135,7 +135,7 @@ pub fn decide(
 }
 
 impl Action {
-    pub fn change(&self) -> Option<EntryChange> {
+    pub(crate) fn change(&self) -> Option<EntryChange> {
         Some(match self {
             Action::Insert(name, _) => EntryChange::Added(name.clone()),
             Action::InsertQuietly(..) => return None,

@@ -44,7 +44,11 @@ fn root_object(root: &CstRootNode) -> Result<CstObject, MergeError> {
 }
 
 /// The entries under `key`, in file order; none when the key is absent.
-pub fn entries(text: &str, format: Format, key: &str) -> Result<Vec<(String, Value)>, MergeError> {
+pub(crate) fn entries(
+    text: &str,
+    format: Format,
+    key: &str,
+) -> Result<Vec<(String, Value)>, MergeError> {
     let root = parse(text, format)?;
     let object = root_object(&root)?;
     let Some(prop) = object.get(key) else {
@@ -65,7 +69,7 @@ pub fn entries(text: &str, format: Format, key: &str) -> Result<Vec<(String, Val
 }
 
 /// Merges `desired` into the object under `key`, creating it (and the file's object) if absent.
-pub fn merge(
+pub(crate) fn merge(
     text: &str,
     format: Format,
     key: &str,

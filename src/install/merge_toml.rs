@@ -18,7 +18,7 @@ fn parse(text: &str) -> Result<DocumentMut, MergeError> {
 }
 
 /// The `[mcp_servers.*]` entries, in file order.
-pub fn entries(text: &str) -> Result<Vec<(String, Value)>, MergeError> {
+pub(crate) fn entries(text: &str) -> Result<Vec<(String, Value)>, MergeError> {
     let doc = parse(text)?;
     let Some(item) = doc.get(KEY) else {
         return Ok(Vec::new());
@@ -32,7 +32,7 @@ pub fn entries(text: &str) -> Result<Vec<(String, Value)>, MergeError> {
         .collect())
 }
 
-pub fn merge(
+pub(crate) fn merge(
     text: &str,
     desired: &BTreeMap<String, Value>,
     ownership: &Ownership,

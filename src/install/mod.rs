@@ -4,12 +4,12 @@
 //! nothing is written unless every file can be: a file that cannot be parsed, or a user's entry
 //! in the way, stops the whole install before a single byte changes.
 
-pub mod bundle;
-pub mod merge;
-pub mod merge_json;
-pub mod merge_toml;
-pub mod owner;
-pub mod paths;
+pub(crate) mod bundle;
+pub(crate) mod merge;
+pub(crate) mod merge_json;
+pub(crate) mod merge_toml;
+pub(crate) mod owner;
+pub(crate) mod paths;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -25,7 +25,7 @@ use paths::{Env, Format, Location};
 
 /// What the user asked for.
 #[derive(Debug, Clone, Default)]
-pub struct Request {
+pub(crate) struct Request {
     /// Clients to install into; empty means every target of `mcp.toml`.
     pub clients: Vec<String>,
     /// The profile whose entries to install; `None` means the strict one.
@@ -37,7 +37,7 @@ pub struct Request {
 }
 
 #[derive(Debug, Clone)]
-pub enum ClientState {
+pub(crate) enum ClientState {
     /// Neither the file nor the client's own directory exists: nothing is created.
     NotInstalled,
     Unchanged,
@@ -52,14 +52,14 @@ pub enum ClientState {
 }
 
 #[derive(Debug, Clone)]
-pub struct ClientPlan {
+pub(crate) struct ClientPlan {
     pub location: Location,
     pub state: ClientState,
 }
 
 /// Why an install refused, or failed.
 #[derive(Debug, thiserror::Error)]
-pub enum InstallError {
+pub(crate) enum InstallError {
     #[error("no profile `{name}`")]
     UnknownProfile { name: String, known: Vec<String> },
     #[error("no client `{name}`")]
@@ -84,7 +84,7 @@ impl InstallError {
 
 /// Why an install stopped before writing.
 #[derive(Debug, Clone)]
-pub enum InstallProblem {
+pub(crate) enum InstallProblem {
     Unparsable {
         client: String,
         path: PathBuf,
@@ -100,7 +100,7 @@ pub enum InstallProblem {
 }
 
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub install_dir: PathBuf,
     pub profile: String,
     pub bundle: Vec<Artifact>,
@@ -110,7 +110,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn problems(&self, force: bool) -> Vec<InstallProblem> {
+    pub(crate) fn problems(&self, force: bool) -> Vec<InstallProblem> {
         let mut problems = Vec::new();
         let foreign: Vec<PathBuf> = self
             .bundle_changes
@@ -143,7 +143,10 @@ impl Plan {
 }
 
 /// Resolves a profile name (default: the strict one).
-pub fn profile<'s>(stack: &'s Stack, name: Option<&str>) -> Result<&'s Profile, InstallError> {
+pub(crate) fn profile<'s>(
+    stack: &'s Stack,
+    name: Option<&str>,
+) -> Result<&'s Profile, InstallError> {
     match name {
         None => Ok(stack.strict_profile()),
         Some(name) => stack
@@ -158,7 +161,10 @@ pub fn profile<'s>(stack: &'s Stack, name: Option<&str>) -> Result<&'s Profile, 
 }
 
 /// The clients to act on: the request's, or every target of the stack.
-pub fn selected_clients(stack: &Stack, requested: &[String]) -> Result<Vec<String>, InstallError> {
+pub(crate) fn selected_clients(
+    stack: &Stack,
+    requested: &[String],
+) -> Result<Vec<String>, InstallError> {
     let known = crate::config::validate::CLIENT_TARGETS;
     if let Some(bad) = requested.iter().find(|c| !known.contains(&c.as_str())) {
         return Err(InstallError::UnknownClient {
@@ -176,7 +182,7 @@ pub fn selected_clients(stack: &Stack, requested: &[String]) -> Result<Vec<Strin
 }
 
 /// The ownership rule for `stack`'s entries on this machine.
-pub fn ownership(stack: &Stack, env: &Env) -> Ownership {
+pub(crate) fn ownership(stack: &Stack, env: &Env) -> Ownership {
     let locals: BTreeMap<String, Vec<String>> = stack
         .servers
         .iter()
@@ -186,7 +192,7 @@ pub fn ownership(stack: &Stack, env: &Env) -> Ownership {
 }
 
 /// Reads, parses and merges everything; writes nothing.
-pub fn plan(
+pub(crate) fn plan(
     stack: &Stack,
     artifacts: &[Artifact],
     env: &Env,
@@ -313,7 +319,7 @@ fn plan_client(
 /// Writes a plan that has no problems: the keeper and the bundle first (so the entries never
 /// point at shims that are not there yet), then each client file, each backed up before its
 /// first change.
-pub fn apply(plan: &Plan) -> Result<Vec<PathBuf>, InstallError> {
+pub(crate) fn apply(plan: &Plan) -> Result<Vec<PathBuf>, InstallError> {
     bundle::apply_keeper(&plan.keeper)?;
     let mut backups = bundle::apply(&plan.bundle_changes, &plan.bundle)?;
     for client in &plan.clients {
@@ -340,7 +346,7 @@ fn resolve_symlink(path: &Path) -> Result<PathBuf, InstallError> {
 /// Copies `path` to `<path>.mcpgen-backup` unless something is at that name already (a link
 /// someone planted included, which is never written through): the backup is the file as it
 /// was before mcpgen first changed it, never a later state.
-pub fn backup_once(path: &Path) -> Result<Option<PathBuf>, WriteError> {
+pub(crate) fn backup_once(path: &Path) -> Result<Option<PathBuf>, WriteError> {
     if !path.exists() {
         return Ok(None);
     }
@@ -351,14 +357,14 @@ pub fn backup_once(path: &Path) -> Result<Option<PathBuf>, WriteError> {
     crate::write::backup(path).map(Some)
 }
 
-pub fn backup_path(path: &Path) -> PathBuf {
+pub(crate) fn backup_path(path: &Path) -> PathBuf {
     crate::write::disk::backup_path(path, 0)
 }
 
 /// The install directory, and each directory above it up to the first that root owns, must be
 /// this user's own and writable by no one else: clients run the shims there as this user, so
 /// whoever can change them runs code as this user.
-pub fn check_install_dir(dir: &Path) -> Result<(), InstallError> {
+pub(crate) fn check_install_dir(dir: &Path) -> Result<(), InstallError> {
     use std::os::unix::fs::MetadataExt as _;
     let me = rustix::process::geteuid().as_raw();
     let mut current = Some(dir);

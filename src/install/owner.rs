@@ -15,7 +15,7 @@ use crate::config::validate::valid_server_name;
 
 /// What an existing entry of a client's file is, next to the entry mcpgen wants under its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Existing {
+pub(crate) enum Existing {
     /// Launches one of this stack's shims: mcpgen's to update or remove.
     Ours,
     /// The user's own entry running exactly the command that `mcp.toml` keeps as the `local`
@@ -28,7 +28,7 @@ pub enum Existing {
 
 /// Recognises this stack's entries.
 #[derive(Debug, Clone)]
-pub struct Ownership {
+pub(crate) struct Ownership {
     /// `install_dir` as the launcher's shell sees it: `~` written as `$HOME`.
     shim_dir: String,
     /// Each server's `local` command, with `~` expanded as the client would have written it.
@@ -36,7 +36,7 @@ pub struct Ownership {
 }
 
 impl Ownership {
-    pub fn new(install_dir: &str, locals: BTreeMap<String, Vec<String>>, env: &Env) -> Self {
+    pub(crate) fn new(install_dir: &str, locals: BTreeMap<String, Vec<String>>, env: &Env) -> Self {
         let trimmed = install_dir.trim_end_matches('/');
         let dir = if trimmed == "~" {
             "$HOME".to_string()
@@ -56,7 +56,7 @@ impl Ownership {
     }
 
     /// The server whose shim `entry` launches, when it is one of this stack's.
-    pub fn shim_of(&self, entry: &Value) -> Option<String> {
+    pub(crate) fn shim_of(&self, entry: &Value) -> Option<String> {
         let (command, args) = command_and_args(entry)?;
         if command != "/bin/sh" || args.first().map(String::as_str) != Some("-c") {
             return None;
@@ -76,7 +76,7 @@ impl Ownership {
 
     /// What the entry under `name` is. An imported command is looked for under its own name
     /// first, then under any server's (`init --from` may have renamed `GitHub` to `github`).
-    pub fn classify(&self, name: &str, entry: &Value, env: &Env) -> Existing {
+    pub(crate) fn classify(&self, name: &str, entry: &Value, env: &Env) -> Existing {
         if self.shim_of(entry).is_some() {
             return Existing::Ours;
         }
@@ -99,7 +99,7 @@ impl Ownership {
 }
 
 /// A stdio entry's `command` and `args` (JSON clients and Codex alike).
-pub fn command_and_args(entry: &Value) -> Option<(String, Vec<String>)> {
+pub(crate) fn command_and_args(entry: &Value) -> Option<(String, Vec<String>)> {
     let command = entry.get("command")?.as_str()?.to_string();
     let args = match entry.get("args") {
         None => Vec::new(),

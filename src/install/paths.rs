@@ -7,14 +7,14 @@ use std::path::PathBuf;
 
 /// The operating system whose layout to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Os {
+pub(crate) enum Os {
     Macos,
     Linux,
     Windows,
 }
 
 impl Os {
-    pub fn parse(text: &str) -> Option<Os> {
+    pub(crate) fn parse(text: &str) -> Option<Os> {
         match text {
             "macos" | "darwin" => Some(Os::Macos),
             "linux" => Some(Os::Linux),
@@ -23,18 +23,11 @@ impl Os {
         }
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Os::Macos => "macos",
-            Os::Linux => "linux",
-            Os::Windows => "windows",
-        }
-    }
 }
 
 /// The environment the clients read their locations from.
 #[derive(Debug, Clone)]
-pub struct Env {
+pub(crate) struct Env {
     pub os: Os,
     pub home: PathBuf,
     /// Windows: `%APPDATA%` (roaming).
@@ -51,7 +44,7 @@ pub struct Env {
 
 /// Names the environment variable that picks another OS's layout (tests, or preparing another
 /// machine's home directory from this one).
-pub const OS_OVERRIDE: &str = "MCPGEN_TARGET_OS";
+pub(crate) const OS_OVERRIDE: &str = "MCPGEN_TARGET_OS";
 
 impl Env {
     /// A plain Linux home at `home` and no overrides: the baseline of unit tests.
@@ -69,7 +62,7 @@ impl Env {
     }
 
     /// The process's environment. An empty variable counts as unset, as the clients treat it.
-    pub fn from_process() -> Result<Env, String> {
+    pub(crate) fn from_process() -> Result<Env, String> {
         let var = |name: &str| {
             std::env::var_os(name)
                 .filter(|v| !v.is_empty())
@@ -133,7 +126,7 @@ impl Env {
     }
 
     /// Expands a leading `~` with this environment's home.
-    pub fn expand_home(&self, path: &str) -> PathBuf {
+    pub(crate) fn expand_home(&self, path: &str) -> PathBuf {
         if path == "~" {
             self.home.clone()
         } else if let Some(rest) = path.strip_prefix("~/") {
@@ -146,7 +139,7 @@ impl Env {
 
 /// How a client's file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Strict JSON: the client parses it with a JSON parser that rejects comments.
     Json,
     /// JSON with comments and trailing commas (VS Code, Zed).
@@ -161,7 +154,7 @@ pub enum Format {
 
 /// One client's configuration file on this machine.
 #[derive(Debug, Clone)]
-pub struct Location {
+pub(crate) struct Location {
     pub client: &'static str,
     pub path: PathBuf,
     pub format: Format,
@@ -172,7 +165,7 @@ pub struct Location {
 }
 
 /// The user-level configuration file of `client` (one of `CLIENT_TARGETS`), for `stack`.
-pub fn locate(client: &str, stack_name: &str, env: &Env) -> Option<Location> {
+pub(crate) fn locate(client: &str, stack_name: &str, env: &Env) -> Option<Location> {
     let home = env.user_home();
     let vscode_user = env.electron_app_data().join("Code").join("User");
     let (client, path, format, installed_when, unconfirmed) = match client {

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The modern protocol revision this handshake speaks.
-pub const MODERN_VERSION: &str = "2026-07-28";
+pub(crate) const MODERN_VERSION: &str = "2026-07-28";
 /// The newest legacy revision; servers answer with the one they pick.
-pub const LEGACY_VERSION: &str = "2025-11-25";
+pub(crate) const LEGACY_VERSION: &str = "2025-11-25";
 /// The modern errors that say "I am modern, but not that version" (`error.data` lists the
 /// supported ones).
 const UNSUPPORTED_VERSION: [i64; 3] = [-32020, -32021, -32022];
@@ -29,7 +29,7 @@ const TOOLS_ID: &str = "mcpgen-tools";
 /// The protocol era a server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Era {
+pub(crate) enum Era {
     /// `initialize` + `notifications/initialized` (protocol ≤ 2025-11-25).
     Legacy,
     /// Stateless, `_meta` on every request (protocol 2026-07-28).
@@ -37,14 +37,14 @@ pub enum Era {
 }
 
 impl Era {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Era::Legacy => "legacy",
             Era::Modern => "modern",
         }
     }
 
-    pub fn parse(text: &str) -> Option<Era> {
+    pub(crate) fn parse(text: &str) -> Option<Era> {
         match text {
             "legacy" => Some(Era::Legacy),
             "modern" => Some(Era::Modern),
@@ -55,7 +55,7 @@ impl Era {
 
 /// A server that completed the handshake and listed its tools.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub era: Era,
     /// The protocol version agreed on.
     pub protocol: String,
@@ -66,7 +66,7 @@ pub struct Outcome {
 
 /// Why the handshake failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Failure {
+pub(crate) enum Failure {
     #[error("the server exited during `{during}`{}", stderr_suffix(.stderr))]
     Exited {
         during: &'static str,
@@ -99,7 +99,7 @@ fn stderr_suffix(stderr: &str) -> String {
 
 /// What happened on the server's side since the last action.
 #[derive(Debug, Clone, Copy)]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// One line of the server's stdout.
     Line(&'a str),
     /// Its stdout ended (the process exited); `stderr` is the tail of what it said.
@@ -110,7 +110,7 @@ pub enum Event<'a> {
 
 /// What the driver does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Write these lines (each a JSON-RPC message, newline-terminated by the driver), then
     /// wait for the next line.
     Send(Vec<String>),
@@ -141,7 +141,7 @@ enum Stage {
 
 /// One handshake with one server, possibly over two processes (era discovery, then legacy).
 #[derive(Debug, Clone)]
-pub struct Handshake {
+pub(crate) struct Handshake {
     client: String,
     era: Option<Era>,
     /// The era came from the server's own answer to `server/discover` (not from its silence
@@ -153,7 +153,7 @@ pub struct Handshake {
 impl Handshake {
     /// `client` names mcpgen's role in the server's logs; `era` is what the caller remembers
     /// of this server (`None`: find out, on a throw-away process).
-    pub fn new(client: &str, era: Option<Era>) -> Self {
+    pub(crate) fn new(client: &str, era: Option<Era>) -> Self {
         Self {
             client: client.to_string(),
             era,
@@ -164,12 +164,12 @@ impl Handshake {
 
     /// Whether [`Handshake::era`] is worth remembering even when the handshake failed: the
     /// server answered the era discovery itself.
-    pub fn era_answered(&self) -> bool {
+    pub(crate) fn era_answered(&self) -> bool {
         self.era_answered
     }
 
     /// The request the handshake is waiting on, for messages and timeouts.
-    pub fn waiting_for(&self) -> &'static str {
+    pub(crate) fn waiting_for(&self) -> &'static str {
         match self.stage {
             Stage::Discover { .. } => "server/discover",
             Stage::Initialize | Stage::NeedFreshProcess | Stage::NotStarted => "initialize",
@@ -179,12 +179,12 @@ impl Handshake {
 
     /// Whether the current wait is for the era discovery, whose silence means "legacy" rather
     /// than a failure: drivers give it a shorter wait than the rest.
-    pub fn discovering(&self) -> bool {
+    pub(crate) fn discovering(&self) -> bool {
         matches!(self.stage, Stage::Discover { .. })
     }
 
     /// A fresh server process is ready for input.
-    pub fn started(&mut self) -> Action {
+    pub(crate) fn started(&mut self) -> Action {
         match (&self.stage, self.era) {
             (Stage::NotStarted, None) => self.discover(MODERN_VERSION.to_string(), false),
             (Stage::NotStarted, Some(Era::Modern)) => {
@@ -207,7 +207,7 @@ impl Handshake {
         }
     }
 
-    pub fn on(&mut self, event: Event<'_>) -> Action {
+    pub(crate) fn on(&mut self, event: Event<'_>) -> Action {
         let during = self.waiting_for();
         match event {
             Event::Line(line) => self.on_line(line),
@@ -346,7 +346,7 @@ impl Handshake {
     }
 
     /// The era the handshake settled on, for the caller to remember.
-    pub fn era(&self) -> Option<Era> {
+    pub(crate) fn era(&self) -> Option<Era> {
         self.era
     }
 

@@ -2,7 +2,7 @@
 //! ([`handshake`]), and a driver over child processes' stdio ([`stdio`]). No async runtime:
 //! the in-container helper, `mcpgen probe` and (through the helper) `mcpgen monitor` share it.
 
-pub mod handshake;
-pub mod stdio;
+pub(crate) mod handshake;
+pub(crate) mod stdio;
 
-pub use handshake::{Era, Failure, Handshake, Outcome};
+pub(crate) use handshake::{Era, Failure, Handshake};

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use super::handshake::{Action, Event, Failure, Handshake, Outcome};
 
 /// The longest line a server may write during a probe.
-pub const MAX_LINE: usize = 1 << 20;
+pub(crate) const MAX_LINE: usize = 1 << 20;
 /// All a server may write to stdout during a probe.
-pub const MAX_OUTPUT: usize = 4 << 20;
+pub(crate) const MAX_OUTPUT: usize = 4 << 20;
 /// The tail of stderr kept of each process: the end is where a crashing server says why.
 const STDERR_TAIL: usize = 16 << 10;
 /// How much of that tail a failure message quotes.
@@ -155,7 +155,7 @@ fn keep_tail(mut pipe: impl Read, tail: &Mutex<Vec<u8>>) {
 
 /// How long each wait of a probe may take.
 #[derive(Debug, Clone, Copy)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// The whole probe, over every process it starts.
     pub total: Duration,
     /// The era discovery's wait: its silence means "legacy", so it is kept short.
@@ -166,7 +166,7 @@ impl Budget {
     /// A third of the total for discovery, at most 5 s: the wait includes the server's own
     /// start (an interpreter in a container, on a busy machine), and legacy servers that drop
     /// unknown methods cost it only once, as the era is remembered.
-    pub fn new(total: Duration) -> Self {
+    pub(crate) fn new(total: Duration) -> Self {
         Budget {
             total,
             discover: (total / 3).min(Duration::from_secs(5)),
@@ -177,7 +177,7 @@ impl Budget {
 /// Starts `command` as a server process for [`run`]: stdio piped, in a process group of its
 /// own (so ending it ends what it started: a shim's docker and flock, a server's children),
 /// and a start error that names the program.
-pub fn spawn(command: &mut Command) -> io::Result<Child> {
+pub(crate) fn spawn(command: &mut Command) -> io::Result<Child> {
     let program = command.get_program().to_string_lossy().into_owned();
     command
         .process_group(0)
@@ -190,7 +190,7 @@ pub fn spawn(command: &mut Command) -> io::Result<Child> {
 
 /// What a run of the handshake found.
 #[derive(Debug)]
-pub struct Transcript {
+pub(crate) struct Transcript {
     pub result: Result<Outcome, Failure>,
     /// The end of the last process's stderr.
     pub stderr: String,
@@ -199,13 +199,15 @@ pub struct Transcript {
     pub answered: Option<Duration>,
     /// From the start to the end.
     pub elapsed: Duration,
-    /// Processes started: 2 when the era was discovered on a throw-away one.
-    pub processes: u32,
 }
 
 /// Runs `handshake` to its end. `spawn` starts a fresh server process with piped stdin,
 /// stdout and stderr; it is called again when the handshake asks for a fresh process.
-pub fn run<F>(handshake: &mut Handshake, spawn: F, budget: Budget) -> Result<Outcome, Failure>
+pub(crate) fn run<F>(
+    handshake: &mut Handshake,
+    spawn: F,
+    budget: Budget,
+) -> Result<Outcome, Failure>
 where
     F: FnMut() -> io::Result<Child>,
 {
@@ -213,30 +215,27 @@ where
 }
 
 /// [`run`], with what else was seen on the way.
-pub fn transcript<F>(handshake: &mut Handshake, mut spawn: F, budget: Budget) -> Transcript
+pub(crate) fn transcript<F>(handshake: &mut Handshake, mut spawn: F, budget: Budget) -> Transcript
 where
     F: FnMut() -> io::Result<Child>,
 {
     let started = Instant::now();
-    let mut processes = 0;
     let mut answered = None;
-    let mut start = |spawn: &mut F| {
-        processes += 1;
+    let start = |spawn: &mut F| {
         spawn().map(Process::start).map_err(|error| Failure::Start {
             message: error.to_string(),
         })
     };
-    let done = |result, stderr, answered, processes| Transcript {
+    let done = |result, stderr, answered| Transcript {
         result,
         stderr,
         answered,
         elapsed: started.elapsed(),
-        processes,
     };
     let deadline = started + budget.total;
     let mut process = match start(&mut spawn) {
         Ok(process) => process,
-        Err(failure) => return done(Err(failure), String::new(), None, processes),
+        Err(failure) => return done(Err(failure), String::new(), None),
     };
     let mut action = handshake.started();
     loop {
@@ -252,14 +251,14 @@ where
                 process.end();
                 process = match start(&mut spawn) {
                     Ok(process) => process,
-                    Err(failure) => return done(Err(failure), String::new(), answered, processes),
+                    Err(failure) => return done(Err(failure), String::new(), answered),
                 };
                 action = handshake.started();
                 continue;
             }
             Action::Done(result) => {
                 let stderr = process.end();
-                return done(result, stderr, answered, processes);
+                return done(result, stderr, answered);
             }
         }
         let now = Instant::now();

@@ -10,5 +10,5 @@
 // Its state machine is unit-tested without the feature too (tokio and futures-util are also
 // dev-dependencies): `cargo test` on a plain clone covers it; only the engine client is left out.
 #[cfg(any(feature = "runtime", test))]
-pub mod monitor;
-pub mod probe;
+pub(crate) mod monitor;
+pub(crate) mod probe;

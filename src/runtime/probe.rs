@@ -16,11 +16,11 @@ use crate::mcp::{Era, Failure, Handshake};
 
 /// What a shim prints on stderr when it runs the server's local command instead of the
 /// container (`run_local` in `templates/shim.sh.j2`; a test keeps the two in step).
-pub const LOCAL_MARKER: &str = "UNSANDBOXED";
+pub(crate) const LOCAL_MARKER: &str = "UNSANDBOXED";
 
 /// One command to probe.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     /// The name the report carries.
     pub server: String,
     pub program: PathBuf,
@@ -32,7 +32,7 @@ pub struct Target {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub(crate) struct Options {
     /// Bounds the whole probe of one server: every process it starts, the handshake and
     /// `tools/list`.
     pub timeout: Duration,
@@ -49,7 +49,7 @@ impl Default for Options {
 /// Which way the server was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum PathTaken {
+pub(crate) enum PathTaken {
     /// It answered, and the shim did not fall back: the server in its container.
     Container,
     /// It answered through the shim's local fallback (unsandboxed).
@@ -59,7 +59,7 @@ pub enum PathTaken {
 }
 
 impl PathTaken {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PathTaken::Container => "container",
             PathTaken::Local => "local",
@@ -69,7 +69,7 @@ impl PathTaken {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub server: String,
     pub path: PathTaken,
     /// The protocol era the server speaks, once the probe found it (also on some failures).
@@ -88,7 +88,7 @@ pub struct Report {
 
 impl Report {
     /// A server that was not probed, or could not be.
-    pub fn failed(server: &str, error: &str) -> Self {
+    pub(crate) fn failed(server: &str, error: &str) -> Self {
         Report {
             server: server.to_string(),
             path: PathTaken::Failed,
@@ -102,14 +102,14 @@ impl Report {
         }
     }
 
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.path != PathTaken::Failed
     }
 }
 
 /// Probes every target at once (each bounded by `options.timeout`, on its own thread);
 /// reports in target order.
-pub fn probe_all(targets: &[Target], options: Options) -> Vec<Report> {
+pub(crate) fn probe_all(targets: &[Target], options: Options) -> Vec<Report> {
     std::thread::scope(|scope| {
         let running: Vec<_> = targets
             .iter()
@@ -128,7 +128,7 @@ pub fn probe_all(targets: &[Target], options: Options) -> Vec<Report> {
 }
 
 /// Probes one target.
-pub fn probe(target: &Target, options: Options) -> Report {
+pub(crate) fn probe(target: &Target, options: Options) -> Report {
     let spawn = || {
         stdio::spawn(
             Command::new(&target.program)

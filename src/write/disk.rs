@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 
 /// The largest file mcpgen reads back from a directory it writes; a generated file is far
 /// smaller, so anything bigger is not one of mcpgen's (and is not read whole).
-pub const MAX_READ: u64 = 16 << 20;
+pub(crate) const MAX_READ: u64 = 16 << 20;
 
 /// The suffix of every backup mcpgen makes: `<file>.mcpgen-backup`, then `.mcpgen-backup.1`, ….
-pub const BACKUP_SUFFIX: &str = ".mcpgen-backup";
+pub(crate) const BACKUP_SUFFIX: &str = ".mcpgen-backup";
 
 /// What is at a path, without following a link there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Entry {
+pub(crate) enum Entry {
     Missing,
     File {
         len: u64,
@@ -32,7 +32,7 @@ pub enum Entry {
 
 impl Entry {
     /// How a person would call it, for messages.
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match self {
             Entry::Missing => "missing",
             Entry::File { .. } => "a file",
@@ -45,7 +45,7 @@ impl Entry {
 
 /// The mode a written file gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Exactly this (generated files: 0644, shims 0755).
     Exact(u32),
     /// The replaced file's own mode, or this one for a new file (a user's file that is 0600
@@ -55,14 +55,14 @@ pub enum Mode {
 
 /// How a link at the target path is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Links {
+pub(crate) enum Links {
     /// Refused: mcpgen's own files are regular files, and a link there was planted.
     Refuse,
     /// Written through: a user's own file linked into place on purpose (dotfile managers).
     Follow,
 }
 
-pub trait Disk: Sync {
+pub(crate) trait Disk: Sync {
     fn entry(&self, path: &Path) -> io::Result<Entry>;
     /// At most `max` bytes of a regular file, never through a link; `None` when it is longer.
     fn read(&self, path: &Path, max: u64) -> io::Result<Option<Vec<u8>>>;
@@ -76,7 +76,7 @@ pub trait Disk: Sync {
 }
 
 /// The real file system.
-pub struct RealDisk;
+pub(crate) struct RealDisk;
 
 fn entry_of(meta: &fs::Metadata) -> Entry {
     let kind = meta.file_type();
@@ -214,7 +214,7 @@ impl Disk for RealDisk {
 }
 
 /// `<file>.mcpgen-backup` for the first, `<file>.mcpgen-backup.<n>` after it.
-pub fn backup_path(path: &Path, n: u32) -> PathBuf {
+pub(crate) fn backup_path(path: &Path, n: u32) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(BACKUP_SUFFIX);
     if n > 0 {
@@ -224,7 +224,7 @@ pub fn backup_path(path: &Path, n: u32) -> PathBuf {
 }
 
 /// Whether a file name is one of mcpgen's backups (or an older mcpgen's `.bak`).
-pub fn is_backup_name(name: &str) -> bool {
+pub(crate) fn is_backup_name(name: &str) -> bool {
     name.contains(BACKUP_SUFFIX) || name.ends_with(".bak") || name.contains(".bak.")
 }
 

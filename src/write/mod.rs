@@ -4,7 +4,7 @@
 
 /// Why the writer refused, or failed. Nothing is written when it refuses.
 #[derive(Debug, thiserror::Error)]
-pub enum WriteError {
+pub(crate) enum WriteError {
     #[error("could not {action} `{}`: {source}", path.display())]
     Io {
         action: &'static str,
@@ -27,7 +27,7 @@ pub enum WriteError {
 }
 
 impl WriteError {
-    pub fn io(
+    pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> WriteError {
@@ -40,7 +40,7 @@ impl WriteError {
     }
 }
 
-pub mod disk;
+pub(crate) mod disk;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -50,7 +50,7 @@ use crate::render::header::{Identity, Stamp, verify_for};
 use disk::{Disk, Entry, Links, MAX_READ, Mode, RealDisk};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     Create,
     Update {
         /// The file as it is; empty for a file mcpgen did not write, which is never shown.
@@ -63,7 +63,7 @@ pub enum Change {
 }
 
 #[derive(Debug, Clone)]
-pub struct PlannedChange {
+pub(crate) struct PlannedChange {
     pub path: String,
     pub change: Change,
     /// The file on disk was edited by hand, or was never mcpgen's.
@@ -72,13 +72,13 @@ pub struct PlannedChange {
 
 /// Whose files `out_dir` holds: the stack's name and its config file's.
 #[derive(Debug, Clone, Copy)]
-pub struct Owner<'a> {
+pub(crate) struct Owner<'a> {
     pub stack: &'a str,
     pub source: &'a str,
 }
 
 impl Owner<'_> {
-    pub fn identity<'p>(&'p self, path: &'p str) -> Identity<'p> {
+    pub(crate) fn identity<'p>(&'p self, path: &'p str) -> Identity<'p> {
         Identity {
             source: self.source,
             stack: self.stack,
@@ -97,7 +97,7 @@ impl<'a> From<&'a crate::model::Stack> for Owner<'a> {
 }
 
 /// What `build` would change in `out_dir`; empty when everything is fresh.
-pub fn plan(
+pub(crate) fn plan(
     out_dir: &Path,
     owner: Owner<'_>,
     artifacts: &[Artifact],
@@ -105,7 +105,7 @@ pub fn plan(
     plan_with(&RealDisk, out_dir, owner, artifacts)
 }
 
-pub fn plan_with(
+pub(crate) fn plan_with(
     disk: &dyn Disk,
     out_dir: &Path,
     owner: Owner<'_>,
@@ -203,7 +203,7 @@ fn read_text(disk: &dyn Disk, path: &Path) -> Result<Option<String>, WriteError>
 }
 
 /// Applies a plan. Without `force`, any conflict stops it before a single file is touched.
-pub fn apply(
+pub(crate) fn apply(
     out_dir: &Path,
     artifacts: &[Artifact],
     changes: &[PlannedChange],
@@ -212,7 +212,7 @@ pub fn apply(
     apply_with(&RealDisk, out_dir, artifacts, changes, force)
 }
 
-pub fn apply_with(
+pub(crate) fn apply_with(
     disk: &dyn Disk,
     out_dir: &Path,
     artifacts: &[Artifact],
@@ -342,7 +342,11 @@ fn walk(disk: &dyn Disk, dir: &Path) -> Result<BTreeMap<String, Entry>, WriteErr
 
 /// Replaces a file mcpgen owns outright (install's bundle, the keeper): exactly this mode,
 /// never through a link.
-pub fn write_owned(path: &Path, contents: &[u8], executable: bool) -> Result<(), WriteError> {
+pub(crate) fn write_owned(
+    path: &Path,
+    contents: &[u8],
+    executable: bool,
+) -> Result<(), WriteError> {
     let mode = if executable { 0o755 } else { 0o644 };
     RealDisk
         .replace(path, contents, Mode::Exact(mode), Links::Refuse)
@@ -352,7 +356,7 @@ pub fn write_owned(path: &Path, contents: &[u8], executable: bool) -> Result<(),
 /// Replaces a file of the user's (mcp.toml, a compose file, a client config): its mode is kept
 /// (a 0600 file stays 0600; `default` for a new one), and a link the user made is written
 /// through.
-pub fn write_users(path: &Path, contents: &[u8], default: u32) -> Result<(), WriteError> {
+pub(crate) fn write_users(path: &Path, contents: &[u8], default: u32) -> Result<(), WriteError> {
     RealDisk
         .replace(path, contents, Mode::Keep(default), Links::Follow)
         .map_err(WriteError::io("write", path))
@@ -360,7 +364,7 @@ pub fn write_users(path: &Path, contents: &[u8], default: u32) -> Result<(), Wri
 
 /// A backup of `path` beside it (`<file>.mcpgen-backup`, then `.1`, …), created exclusively,
 /// never through a link.
-pub fn backup(path: &Path) -> Result<PathBuf, WriteError> {
+pub(crate) fn backup(path: &Path) -> Result<PathBuf, WriteError> {
     RealDisk
         .backup(path)
         .map_err(WriteError::io("back up", path))

@@ -55,7 +55,7 @@ fn unreachable(error: &ApiError) -> bool {
 
 /// The engine `DOCKER_HOST` names, or the default socket: see [`DockerApi::connect`].
 #[derive(Debug, Clone, Copy)]
-pub struct DockerHost;
+pub(crate) struct DockerHost;
 
 impl Connect for DockerHost {
     type Engine = DockerApi;
@@ -67,7 +67,7 @@ impl Connect for DockerHost {
 
 /// A connected engine, through the Docker Engine API (which Podman serves too).
 #[derive(Clone)]
-pub struct DockerApi {
+pub(crate) struct DockerApi {
     docker: Docker,
     flavor: Flavor,
     description: String,
@@ -104,7 +104,7 @@ where
 impl DockerApi {
     /// Connects through `DOCKER_HOST`, or the default socket, and agrees on an API version
     /// (Podman 4 serves 1.41; bollard would ask for a newer one).
-    pub async fn connect() -> Result<DockerApi, EngineError> {
+    pub(crate) async fn connect() -> Result<DockerApi, EngineError> {
         let docker = Docker::connect_with_defaults()?.with_timeout(CALL_TIMEOUT);
         let docker = tokio::time::timeout(CALL_TIMEOUT, docker.negotiate_version())
             .await

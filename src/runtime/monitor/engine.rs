@@ -9,7 +9,7 @@ use futures_util::stream::BoxStream;
 
 use crate::mcp::Era;
 use crate::model::contract::HELPER_PATH;
-pub use crate::model::contract::ProbeKind;
+pub(crate) use crate::model::contract::ProbeKind;
 use crate::model::contract::{LABEL_COMMAND, LABEL_PROBE, LABEL_SERVER, LABEL_STACK};
 
 /// The most of a helper's output the monitor keeps: its report is one short line.
@@ -17,7 +17,7 @@ pub(super) const HELPER_OUTPUT_LIMIT: usize = 16 << 10;
 
 /// Which engine serves the API: they order a container's events differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
+pub(crate) enum Flavor {
     Docker,
     Podman,
 }
@@ -25,15 +25,13 @@ pub enum Flavor {
 /// A failed API call.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
-pub struct EngineError {
+pub(crate) struct EngineError {
     pub message: String,
     /// The engine did not answer at all (as opposed to answering with an error).
     pub unreachable: bool,
 }
 
 impl EngineError {
-    // Only the Docker API client makes one; the supervisor's tests build theirs whole.
-    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
     pub(super) fn new(message: impl Into<String>, unreachable: bool) -> Self {
         Self {
             message: message.into(),
@@ -44,7 +42,7 @@ impl EngineError {
 
 /// The container's state, as the engine reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunState {
+pub(crate) enum RunState {
     Running,
     Paused,
     Restarting,
@@ -53,14 +51,14 @@ pub enum RunState {
 
 impl RunState {
     /// Its main process is alive (a paused container is alive but frozen: probes fail).
-    pub fn is_up(self) -> bool {
+    pub(crate) fn is_up(self) -> bool {
         matches!(self, RunState::Running | RunState::Paused)
     }
 }
 
 /// One server's container, from its labels.
 #[derive(Debug, Clone)]
-pub struct Container {
+pub(crate) struct Container {
     pub id: String,
     /// The container's name (`mcp-memory`), for messages; the short id when unknown.
     pub name: String,
@@ -73,7 +71,7 @@ pub struct Container {
 
 /// A container event, reduced to what the supervisor reads.
 #[derive(Debug, Clone)]
-pub struct ContainerEvent {
+pub(crate) struct ContainerEvent {
     pub id: String,
     pub action: String,
     pub attributes: HashMap<String, String>,
@@ -83,7 +81,7 @@ pub struct ContainerEvent {
 
 /// The outcome of one probe.
 #[derive(Debug, Clone)]
-pub enum ProbeOutcome {
+pub(crate) enum ProbeOutcome {
     Ok {
         latency: Duration,
         detail: String,
@@ -108,7 +106,7 @@ pub enum ProbeOutcome {
 ///
 /// Cheap to clone: spawned probes, restarts and stops each hold one. The futures are `Send` so
 /// that those can be spawned.
-pub trait Engine: Clone + Send + Sync + 'static {
+pub(crate) trait Engine: Clone + Send + Sync + 'static {
     /// Which engine serves the API: they order a container's events differently.
     fn flavor(&self) -> Flavor;
 
@@ -176,7 +174,7 @@ pub trait Engine: Clone + Send + Sync + 'static {
 }
 
 /// Makes the connection the supervisor uses, at start and again whenever the engine went away.
-pub trait Connect {
+pub(crate) trait Connect {
     type Engine: Engine;
 
     fn connect(&self) -> impl Future<Output = Result<Self::Engine, EngineError>> + Send;

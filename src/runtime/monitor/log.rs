@@ -10,7 +10,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub(crate) enum Level {
     Info,
     Warn,
     Error,
@@ -19,7 +19,7 @@ pub enum Level {
 /// What happened. The names are the `event` values of the log schema (docs/monitor.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Event {
+pub(crate) enum Event {
     /// The monitor started (`reason` carries its settings).
     MonitorStarted,
     /// The monitor stopped on SIGTERM/SIGINT.
@@ -61,7 +61,7 @@ pub enum Event {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     None,
     Restart,
     Wait,
@@ -70,7 +70,7 @@ pub enum Action {
 
 /// One log line.
 #[derive(Debug, Clone, Serialize)]
-pub struct Line {
+pub(crate) struct Line {
     /// RFC 3339, UTC, milliseconds.
     pub time: String,
     pub level: Level,
@@ -91,7 +91,7 @@ pub struct Line {
 }
 
 impl Line {
-    pub fn new(level: Level, event: Event) -> Self {
+    pub(crate) fn new(level: Level, event: Event) -> Self {
         Self {
             time: rfc3339(SystemTime::now()),
             level,
@@ -107,52 +107,52 @@ impl Line {
         }
     }
 
-    pub fn server(mut self, name: &str, container: &str) -> Self {
+    pub(crate) fn server(mut self, name: &str, container: &str) -> Self {
         self.server = Some(name.to_string());
         self.container = Some(short_id(container).to_string());
         self
     }
 
-    pub fn latency(mut self, latency: Duration) -> Self {
+    pub(crate) fn latency(mut self, latency: Duration) -> Self {
         self.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
         self
     }
 
-    pub fn action(mut self, action: Action) -> Self {
+    pub(crate) fn action(mut self, action: Action) -> Self {
         self.action = Some(action);
         self
     }
 
-    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+    pub(crate) fn reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
         self
     }
 
-    pub fn counts(mut self, failures: u32, restarts: u32) -> Self {
+    pub(crate) fn counts(mut self, failures: u32, restarts: u32) -> Self {
         self.failures = Some(failures);
         self.restarts = Some(restarts);
         self
     }
 
-    pub fn state(mut self, state: &'static str) -> Self {
+    pub(crate) fn state(mut self, state: &'static str) -> Self {
         self.state = Some(state);
         self
     }
 }
 
 /// The first 12 hex digits, as `docker ps` shows them.
-pub fn short_id(id: &str) -> &str {
+pub(crate) fn short_id(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
 /// Writes log lines to stdout.
-pub struct Log {
+pub(crate) struct Log {
     /// Log every probe, not only the changes.
     pub verbose: bool,
 }
 
 impl Log {
-    pub fn emit(&self, line: &Line) {
+    pub(crate) fn emit(&self, line: &Line) {
         #[cfg(test)]
         if capture::keep(line) {
             return;
@@ -183,7 +183,7 @@ impl Log {
 /// Formats a time as RFC 3339 in UTC with milliseconds (`2026-01-31T12:00:00.123Z`), without a
 /// date library: the civil-from-days conversion of Howard Hinnant's `chrono`-compatible
 /// algorithms.
-pub fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since_epoch.as_secs();
     let millis = since_epoch.subsec_millis();

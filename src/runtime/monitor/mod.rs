@@ -6,19 +6,24 @@
 //! restart policy does not handle, with backoff, up to `max_restarts` within `window`. It never
 //! touches a container a person stopped, nor anything outside the stack.
 //!
-//! Layout: [`policy`] is the pure state machine (unit-tested with a fake clock); [`engine`] the
-//! Docker Engine API; [`handshake`] the MCP exchange; [`supervisor`] the loop tying them
-//! together (unit-tested on a scripted engine, through the [`engine::Engine`] trait); [`log`]
-//! and [`status`] what it tells the world. Tokio (one thread) lives only here.
+//! Layout: `policy` is the pure state machine (unit-tested with a fake clock); `engine` the
+//! [`engine::Engine`] trait the loop runs on, and `docker` its implementation through the
+//! Docker Engine API (feature `runtime`); `supervisor` the loop tying them together
+//! (unit-tested on a scripted engine); `log` and `status` what it tells the world. Tokio (one
+//! thread) lives only here.
+
+// Without the `runtime` feature this module is built for its unit tests only (the supervisor on
+// a scripted engine): what only the engine client and the command use is unused there.
+#![cfg_attr(not(feature = "runtime"), allow(dead_code))]
 
 #[cfg(feature = "runtime")]
-pub mod docker;
-pub mod engine;
+pub(crate) mod docker;
+pub(crate) mod engine;
 #[cfg(test)]
 mod fake;
-pub mod log;
-pub mod policy;
-pub mod status;
+pub(crate) mod log;
+pub(crate) mod policy;
+pub(crate) mod status;
 mod supervisor;
 
 use std::path::PathBuf;
@@ -33,7 +38,7 @@ use log::{Event, Level, Line, Log};
 
 /// Everything the monitor needs, resolved from the command line and `mcp.toml`.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub stack: String,
     pub interval: Duration,
     pub failures: u32,
@@ -47,7 +52,7 @@ pub struct Settings {
 
 impl Settings {
     /// The default probe timeout: an interval, at most 5 s.
-    pub fn default_probe_timeout(interval: Duration) -> Duration {
+    pub(crate) fn default_probe_timeout(interval: Duration) -> Duration {
         interval.min(Duration::from_secs(5))
     }
 
@@ -76,7 +81,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Runs the monitor in the foreground until SIGTERM or SIGINT; returns the exit code.
 #[cfg(feature = "runtime")]
-pub fn run(settings: Settings) -> i32 {
+pub(crate) fn run(settings: Settings) -> i32 {
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -105,7 +110,7 @@ async fn shutdown_signal() -> &'static str {
 
 /// `--once`: probe every server of the stack once; 0 when all answer, 1 otherwise.
 #[cfg(feature = "runtime")]
-pub fn once(settings: &Settings) -> i32 {
+pub(crate) fn once(settings: &Settings) -> i32 {
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -198,7 +203,7 @@ async fn probe_once(settings: &Settings) -> i32 {
 }
 
 /// `--check-status FILE`: 0 when the file is fresh and says the monitor is healthy.
-pub fn check_status(path: &std::path::Path) -> i32 {
+pub(crate) fn check_status(path: &std::path::Path) -> i32 {
     match status::check(path, SystemTime::now()) {
         Ok(_) => 0,
         Err(problem) => {

@@ -11,21 +11,21 @@ use serde::Serialize;
 
 /// The first wait between restarts once a server has been restarted in the window; it doubles
 /// with each further restart.
-pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
+pub(crate) const BACKOFF_BASE: Duration = Duration::from_secs(1);
 /// The longest wait between two restarts.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
+pub(crate) const BACKOFF_MAX: Duration = Duration::from_secs(300);
 /// The shortest wait between a failed probe and the next one.
-pub const RECHECK_MIN: Duration = Duration::from_millis(100);
+pub(crate) const RECHECK_MIN: Duration = Duration::from_millis(100);
 /// The longest wait between a failed probe and the next one.
-pub const RECHECK_MAX: Duration = Duration::from_secs(1);
+pub(crate) const RECHECK_MAX: Duration = Duration::from_secs(1);
 /// How long after a `kill`, `stop` or `restart` by someone else a `die` still counts as that
 /// person's doing. Longer than any stop timeout in practice (Compose's default is 10 s), short
 /// enough that a stray signal (`docker kill -s HUP`) does not excuse a crash much later.
-pub const USER_STOP_GRACE: Duration = Duration::from_secs(120);
+pub(crate) const USER_STOP_GRACE: Duration = Duration::from_secs(120);
 
 /// The knobs, from `[monitor]` or the command line.
 #[derive(Debug, Clone, Copy)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Consecutive failed probes before a restart.
     pub failures: u32,
     /// Restarts (the monitor's and the engine's) allowed within `window`.
@@ -43,7 +43,12 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn new(failures: u32, max_restarts: u32, window: Duration, interval: Duration) -> Self {
+    pub(crate) fn new(
+        failures: u32,
+        max_restarts: u32,
+        window: Duration,
+        interval: Duration,
+    ) -> Self {
         Self {
             failures: failures.max(1),
             max_restarts,
@@ -58,7 +63,7 @@ impl Policy {
     }
 
     /// The wait after the last restart before the next one, given `restarts` in the window.
-    pub fn backoff(&self, restarts: usize) -> Duration {
+    pub(crate) fn backoff(&self, restarts: usize) -> Duration {
         if restarts == 0 {
             return Duration::ZERO;
         }
@@ -72,7 +77,7 @@ impl Policy {
 /// What a server is doing, as the status file and the log lines name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum State {
+pub(crate) enum State {
     /// Running, not yet probed since it was found or (re)started.
     Starting,
     Healthy,
@@ -90,7 +95,7 @@ pub enum State {
 }
 
 impl State {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Starting => "starting",
             State::Healthy => "healthy",
@@ -105,7 +110,7 @@ impl State {
 
 /// What the supervisor should do next for one server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Nothing,
     /// Restart the container at `at` (now, or later by the backoff).
     Restart {
@@ -131,7 +136,7 @@ pub enum Decision {
 
 /// Where the monitor's stop of a failed server stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Halt {
+pub(crate) enum Halt {
     /// Not given up on.
     No,
     /// Given up on: its container is being stopped, or is to be stopped again (after a stop that
@@ -145,7 +150,7 @@ pub enum Halt {
 
 /// Who started a container that the monitor saw start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Starter {
+pub(crate) enum Starter {
     /// The engine's restart policy, after a crash.
     Engine,
     /// Someone else (a person, `compose up`) after it was stopped.
@@ -156,7 +161,7 @@ pub enum Starter {
 
 /// What a `die` event meant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Death {
+pub(crate) enum Death {
     ByPerson,
     Crash,
     /// The monitor's own stop of a failed server (or a turn of the crash loop it is ending):
@@ -173,7 +178,7 @@ enum Pending {
 
 /// One server's history as the policy sees it.
 #[derive(Debug, Clone)]
-pub struct Tracker {
+pub(crate) struct Tracker {
     state: State,
     consecutive_failures: u32,
     /// When it was restarted (by the monitor or by the engine after a crash), oldest first,
@@ -193,7 +198,7 @@ pub struct Tracker {
 impl Tracker {
     /// A server found running (`running`) or not when the monitor (re)discovers it. A stopped
     /// container's story is unknown, so it counts as stopped on purpose and is left alone.
-    pub fn new(running: bool) -> Self {
+    pub(crate) fn new(running: bool) -> Self {
         Self {
             state: if running {
                 State::Starting
@@ -210,27 +215,27 @@ impl Tracker {
         }
     }
 
-    pub fn state(&self) -> State {
+    pub(crate) fn state(&self) -> State {
         self.state
     }
 
-    pub fn consecutive_failures(&self) -> u32 {
+    pub(crate) fn consecutive_failures(&self) -> u32 {
         self.consecutive_failures
     }
 
     /// Restarts counted in the window ending at `now`.
-    pub fn restarts_in_window(&mut self, policy: &Policy, now: Instant) -> u32 {
+    pub(crate) fn restarts_in_window(&mut self, policy: &Policy, now: Instant) -> u32 {
         self.prune(policy, now);
         u32::try_from(self.restarts.len()).unwrap_or(u32::MAX)
     }
 
     /// Where the stop of a failed server stands.
-    pub fn halt(&self) -> Halt {
+    pub(crate) fn halt(&self) -> Halt {
         self.halt
     }
 
     /// Whether probing it makes sense: it should be running and nothing is under way.
-    pub fn wants_probe(&self) -> bool {
+    pub(crate) fn wants_probe(&self) -> bool {
         matches!(
             self.state,
             State::Starting | State::Healthy | State::Unhealthy | State::Failed
@@ -242,13 +247,13 @@ impl Tracker {
     /// [`Policy::recheck`] later, not a whole interval, so that `failures` failures in a row are
     /// reached quickly. `None` for a server that is not failing: healthy ones are probed every
     /// interval, never faster.
-    pub fn recheck_at(&self, policy: &Policy, last_probe: Instant) -> Option<Instant> {
+    pub(crate) fn recheck_at(&self, policy: &Policy, last_probe: Instant) -> Option<Instant> {
         (self.state == State::Unhealthy && self.consecutive_failures > 0 && self.wants_probe())
             .then_some(last_probe + policy.recheck)
     }
 
     /// The time of the next scheduled step, if any.
-    pub fn due_at(&self) -> Option<Instant> {
+    pub(crate) fn due_at(&self) -> Option<Instant> {
         self.pending.map(|p| match p {
             Pending::Restart(at) | Pending::EngineCheck(at) | Pending::Stop(at) => at,
         })
@@ -310,12 +315,12 @@ impl Tracker {
     }
 
     /// Whether the stop of a failed server is due at `now`.
-    pub fn stop_due(&self, now: Instant) -> bool {
+    pub(crate) fn stop_due(&self, now: Instant) -> bool {
         matches!(self.pending, Some(Pending::Stop(at)) if at <= now)
     }
 
     /// The monitor's stop of a failed server is under way.
-    pub fn stop_begun(&mut self) {
+    pub(crate) fn stop_begun(&mut self) {
         if matches!(self.pending, Some(Pending::Stop(_))) {
             self.pending = None;
         }
@@ -323,7 +328,7 @@ impl Tracker {
 
     /// The monitor's stop of a failed server ended: `ok` when the container is stopped and
     /// stays stopped. Otherwise it is tried again with backoff.
-    pub fn stop_done(&mut self, policy: &Policy, now: Instant, ok: bool) -> Decision {
+    pub(crate) fn stop_done(&mut self, policy: &Policy, now: Instant, ok: bool) -> Decision {
         if self.halt != Halt::Stopping {
             return Decision::Nothing;
         }
@@ -341,12 +346,12 @@ impl Tracker {
 
     /// A paused (frozen) container cannot answer: it counts as a failed probe at once, without
     /// waiting for one to time out.
-    pub fn paused(&mut self, policy: &Policy, now: Instant) -> Decision {
+    pub(crate) fn paused(&mut self, policy: &Policy, now: Instant) -> Decision {
         self.probe_failed(policy, now)
     }
 
     /// A probe answered the handshake.
-    pub fn probe_ok(&mut self) -> State {
+    pub(crate) fn probe_ok(&mut self) -> State {
         let before = self.state;
         if self.halt != Halt::No {
             // A probe begun before the monitor gave up: a failed server stays failed (a crash
@@ -363,7 +368,7 @@ impl Tracker {
     }
 
     /// A probe failed (no answer within the timeout, an error, the process exited).
-    pub fn probe_failed(&mut self, policy: &Policy, now: Instant) -> Decision {
+    pub(crate) fn probe_failed(&mut self, policy: &Policy, now: Instant) -> Decision {
         if !self.wants_probe() {
             return Decision::Nothing;
         }
@@ -380,14 +385,14 @@ impl Tracker {
     }
 
     /// Whether someone asked to kill, stop or restart it recently enough to explain a `die`.
-    pub fn stop_requested(&self, now: Instant) -> bool {
+    pub(crate) fn stop_requested(&self, now: Instant) -> bool {
         self.person_stopping
             .is_some_and(|at| now.saturating_duration_since(at) <= USER_STOP_GRACE)
     }
 
     /// Someone other than the monitor asked the engine to kill, stop or restart it. Not while
     /// the monitor stops a failed server: those are its own stop's events.
-    pub fn person_stopping(&mut self, now: Instant) {
+    pub(crate) fn person_stopping(&mut self, now: Instant) {
         if self.halt == Halt::No {
             self.person_stopping = Some(now);
         }
@@ -395,7 +400,7 @@ impl Tracker {
 
     /// The container's main process ended (`die`), not by the monitor's own restart.
     /// `engine_restarts` says whether its restart policy will start it again.
-    pub fn died(
+    pub(crate) fn died(
         &mut self,
         policy: &Policy,
         now: Instant,
@@ -445,7 +450,7 @@ impl Tracker {
     }
 
     /// The container started, not by the monitor's own restart.
-    pub fn started(&mut self, policy: &Policy, now: Instant) -> (Starter, Decision) {
+    pub(crate) fn started(&mut self, policy: &Policy, now: Instant) -> (Starter, Decision) {
         match self.halt {
             Halt::No => {}
             // Its restart policy, before the monitor's stop took: the stop (again) handles it.
@@ -501,7 +506,12 @@ impl Tracker {
     }
 
     /// The engine check after a crash came due; `running` is the container's state now.
-    pub fn engine_check(&mut self, policy: &Policy, now: Instant, running: bool) -> Decision {
+    pub(crate) fn engine_check(
+        &mut self,
+        policy: &Policy,
+        now: Instant,
+        running: bool,
+    ) -> Decision {
         if !matches!(self.pending, Some(Pending::EngineCheck(_))) {
             return Decision::Nothing;
         }
@@ -517,17 +527,17 @@ impl Tracker {
     }
 
     /// Whether a scheduled restart is due at `now`.
-    pub fn restart_due(&self, now: Instant) -> bool {
+    pub(crate) fn restart_due(&self, now: Instant) -> bool {
         matches!(self.pending, Some(Pending::Restart(at)) if at <= now)
     }
 
     /// Whether an engine check is due at `now`.
-    pub fn engine_check_due(&self, now: Instant) -> bool {
+    pub(crate) fn engine_check_due(&self, now: Instant) -> bool {
         matches!(self.pending, Some(Pending::EngineCheck(at)) if at <= now)
     }
 
     /// The monitor is restarting it now: this counts in the window.
-    pub fn restart_begun(&mut self, policy: &Policy, now: Instant) {
+    pub(crate) fn restart_begun(&mut self, policy: &Policy, now: Instant) {
         self.prune(policy, now);
         self.restarts.push_back(now);
         self.pending = None;
@@ -540,7 +550,7 @@ impl Tracker {
     }
 
     /// The monitor's restart call returned.
-    pub fn restart_done(&mut self, policy: &Policy, now: Instant, ok: bool) -> Decision {
+    pub(crate) fn restart_done(&mut self, policy: &Policy, now: Instant, ok: bool) -> Decision {
         if ok {
             if self.state == State::Restarting {
                 self.state = State::Starting;

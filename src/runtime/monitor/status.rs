@@ -9,10 +9,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 /// The file is stale after this many intervals without a rewrite.
-pub const STALE_INTERVALS: u32 = 3;
+pub(crate) const STALE_INTERVALS: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Status {
+pub(crate) struct Status {
     /// RFC 3339, for people.
     pub time: String,
     /// Milliseconds since the Unix epoch, for `--check-status`.
@@ -29,7 +29,7 @@ pub struct Status {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ServerStatus {
+pub(crate) struct ServerStatus {
     pub state: String,
     pub container: String,
     pub failures: u32,
@@ -41,14 +41,14 @@ pub struct ServerStatus {
     pub era: Option<crate::mcp::Era>,
 }
 
-pub fn millis_since_epoch(time: SystemTime) -> u64 {
+pub(crate) fn millis_since_epoch(time: SystemTime) -> u64 {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Replaces the file atomically (temp file in the same directory, then rename), so the check
 /// never reads half a file; never through a link planted at its name.
-pub fn write(path: &Path, status: &Status) -> std::io::Result<()> {
+pub(crate) fn write(path: &Path, status: &Status) -> std::io::Result<()> {
     use crate::write::disk::{Disk as _, Links, Mode, RealDisk};
     let mut text = serde_json::to_vec_pretty(status).map_err(std::io::Error::other)?;
     text.push(b'\n');
@@ -57,7 +57,7 @@ pub fn write(path: &Path, status: &Status) -> std::io::Result<()> {
 
 /// Why `--check-status` fails.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Unhealthy {
+pub(crate) enum Unhealthy {
     #[error("cannot read the status file `{path}`: {error}")]
     Unreadable { path: String, error: String },
     #[error(
@@ -69,7 +69,7 @@ pub enum Unhealthy {
 }
 
 /// Checks a status file at `now`: fresh (within [`STALE_INTERVALS`] intervals) and healthy.
-pub fn check(path: &Path, now: SystemTime) -> Result<Status, Unhealthy> {
+pub(crate) fn check(path: &Path, now: SystemTime) -> Result<Status, Unhealthy> {
     let unreadable = |error: String| Unhealthy::Unreadable {
         path: path.display().to_string(),
         error,

@@ -22,7 +22,6 @@ impl Os {
             _ => None,
         }
     }
-
 }
 
 /// The environment the clients read their locations from.

@@ -467,6 +467,12 @@ impl<C: Connect> Supervisor<C> {
                 // Its answer is lost with the connection: stop it again once the engine is back.
                 server.tracker.stop_done(&policy, now, false);
             }
+            if server.tracker.state() == State::Restarting {
+                // A restart in flight: its answer is lost too, and nothing else would end the
+                // `restarting` state. Taken as done, so the server is probed once the engine is
+                // back; the probe (or the replayed events) tells whether it came up.
+                server.tracker.restart_done(&policy, now, true);
+            }
         }
         self.lost_since = Some(Instant::now());
         self.reconnect_delay = RECONNECT_FIRST;

@@ -670,6 +670,44 @@ async fn the_engine_going_away_is_reconnected_with_backoff_and_its_events_replay
     );
 }
 
+/// The engine goes away while the monitor's restart call is under way: the answer is lost with
+/// the connection, and once the engine is back the server is probed, not left `restarting`.
+#[tokio::test(start_paused = true)]
+async fn a_restart_in_flight_when_the_engine_goes_away_is_probed_once_it_is_back() {
+    let fake = Fake::new(Flavor::Docker).server("memory", "no");
+    let lines = supervise(&fake, settings(), async {
+        at(&fake, 3000).await;
+        fake.crash("memory", 1);
+        at(&fake, 3000 + ms(RESTART_TIME) / 2).await;
+        fake.go_away();
+        at(&fake, 5000).await;
+        fake.come_back();
+        at(&fake, 9000).await;
+    })
+    .await;
+
+    let reconnected = *times(&fake, &Call::Connect).last().unwrap();
+    assert!(reconnected >= 5000, "{reconnected}");
+    let probed_after: Vec<u64> = acts(&fake)
+        .into_iter()
+        .filter(|(at, call)| *at >= reconnected && *call == probe("memory"))
+        .map(|(at, _)| at)
+        .collect();
+    assert!(
+        !probed_after.is_empty(),
+        "never probed after the reconnection at {reconnected}: {:?}",
+        acts(&fake)
+    );
+    let after_reconnect: Vec<String> = said(&lines)
+        .into_iter()
+        .skip_while(|line| line != "engine_lost")
+        .collect();
+    assert!(
+        after_reconnect.contains(&"probe_ok memory".to_string()),
+        "{after_reconnect:?}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_probe_answer_from_before_a_reconnection_is_dropped() {
     let fake = Fake::new(Flavor::Docker).server("memory", "no");

@@ -269,6 +269,21 @@ impl Fake {
         }
     }
 
+    /// Sends `action` for `server` again, stamped a second before the last event: an old event
+    /// arriving late, as Podman sends them when it reads its events log again.
+    pub(super) fn resend_stale(&self, server: &str, action: &str) {
+        let mut inner = self.lock();
+        let event = ContainerEvent {
+            id: inner.slot(server).container.id.clone(),
+            action: action.to_string(),
+            attributes: HashMap::new(),
+            time_nano: inner.last_nano - 1_000_000_000,
+        };
+        inner
+            .subscribers
+            .retain(|subscriber| subscriber.send(Ok(event.clone())).is_ok());
+    }
+
     /// A person (or `compose up`) starts it.
     pub(super) fn start_by_person(&self, server: &str) {
         let mut inner = self.lock();

@@ -125,6 +125,8 @@ struct Server {
     oom_seen: bool,
     /// A `die` not yet judged a crash or a stop.
     pending_die: Option<PendingDie>,
+    /// The stamp of the latest event of its container: an older one arriving later is stale.
+    last_event_nano: i64,
 }
 
 /// How long a Podman `die` waits for the signs of a stop through the API.
@@ -161,6 +163,7 @@ impl Server {
             era: None,
             oom_seen: false,
             pending_die: None,
+            last_event_nano: 0,
         }
     }
 
@@ -1033,6 +1036,13 @@ impl<C: Connect> Supervisor<C> {
         let Some(server) = self.servers.get_mut(&name) else {
             return;
         };
+        // An event older than one already handled for this container is stale: Podman 4 sends
+        // old events again when it reads its events log anew, and an old `start` after a stop
+        // would have the stopped server taken for running.
+        if event.time_nano > 0 && event.time_nano < server.last_event_nano {
+            return;
+        }
+        server.last_event_nano = server.last_event_nano.max(event.time_nano);
         // The monitor's own restart produces kill/stop/restart/die/start events too.
         if let Some(own) = &mut server.own {
             if own.active() {

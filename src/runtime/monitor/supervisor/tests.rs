@@ -670,6 +670,33 @@ async fn the_engine_going_away_is_reconnected_with_backoff_and_its_events_replay
     );
 }
 
+/// An old `start` arriving after a person's stop (Podman sends old events again when it reads
+/// its events log anew) is stale: the server stays stopped, unprobed.
+#[tokio::test(start_paused = true)]
+async fn a_stale_start_after_a_persons_stop_is_ignored() {
+    let fake = Fake::new(Flavor::Podman).server("memory", "no");
+    let lines = supervise(&fake, settings(), async {
+        at(&fake, 3000).await;
+        fake.stop_by_person("memory");
+        at(&fake, 4000).await;
+        fake.resend_stale("memory", "start");
+        at(&fake, 9000).await;
+    })
+    .await;
+
+    assert_eq!(
+        acts(&fake),
+        [(0, probe("memory")), (2000, probe("memory"))],
+        "{:?}",
+        said(&lines)
+    );
+    assert!(
+        !said(&lines).contains(&"started memory".to_string()),
+        "{:?}",
+        said(&lines)
+    );
+}
+
 /// The engine goes away while the monitor's restart call is under way: the answer is lost with
 /// the connection, and once the engine is back the server is probed, not left `restarting`.
 #[tokio::test(start_paused = true)]

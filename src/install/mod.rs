@@ -75,13 +75,6 @@ pub(crate) enum InstallError {
     Render(#[from] crate::render::RenderError),
 }
 
-impl InstallError {
-    fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
-        let io = WriteError::io(action, path);
-        move |source| InstallError::Write(io(source))
-    }
-}
-
 /// Why an install stopped before writing.
 #[derive(Debug, Clone)]
 pub(crate) enum InstallProblem {
@@ -228,7 +221,7 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, InstallError> {
     match crate::source::read_input(path, crate::source::MAX_INPUT) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(InstallError::io("read", path)(e)),
+        Err(e) => Err(WriteError::io("read", path)(e).into()),
     }
 }
 
@@ -337,7 +330,7 @@ pub(crate) fn apply(plan: &Plan) -> Result<Vec<PathBuf>, InstallError> {
 /// Dotfile managers link config files into place; write through the link, never over it.
 fn resolve_symlink(path: &Path) -> Result<PathBuf, InstallError> {
     if path.is_symlink() {
-        fs::canonicalize(path).map_err(InstallError::io("follow the link", path))
+        fs::canonicalize(path).map_err(|e| WriteError::io("follow the link", path)(e).into())
     } else {
         Ok(path.to_path_buf())
     }
@@ -373,7 +366,7 @@ pub(crate) fn check_install_dir(dir: &Path) -> Result<(), InstallError> {
         let meta = match fs::metadata(path) {
             Ok(meta) => meta,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(InstallError::io("inspect", path)(e)),
+            Err(e) => return Err(WriteError::io("inspect", path)(e).into()),
         };
         if meta.uid() == 0 && me != 0 {
             // The system's directories (`/`, `/home`, `/Users`): as far as ownership goes.

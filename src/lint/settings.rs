@@ -21,7 +21,7 @@ pub fn retain(settings: &LintSettings, findings: &mut Vec<Finding>) {
 
 /// Whether these findings fail the run: an active one at `fail_on` or above.
 pub fn fails(settings: &LintSettings, findings: &[Finding]) -> bool {
-    super::active(findings).any(|f| f.severity >= settings.fail_on)
+    failing(settings, findings).next().is_some()
 }
 
 /// The findings that fail the run.

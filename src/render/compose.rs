@@ -208,13 +208,16 @@ pub fn health_test(server: &Server) -> Vec<String> {
         HELPER_PATH.to_string(),
         "health".to_string(),
     ];
-    if server.secrets.is_empty() {
-        test.extend(["--timeout".to_string(), health_deadline(server)]);
-        test.push("--".to_string());
-        test.extend(server.command.iter().cloned());
-    } else {
-        test.extend(["--exists".to_string(), "--".to_string()]);
-        test.push(server.command[0].clone());
+    match ProbeKind::of(server) {
+        ProbeKind::Handshake => {
+            test.extend(["--timeout".to_string(), health_deadline(server)]);
+            test.push("--".to_string());
+            test.extend(server.command.iter().cloned());
+        }
+        ProbeKind::Exists => {
+            test.extend(["--exists".to_string(), "--".to_string()]);
+            test.push(server.command[0].clone());
+        }
     }
     test
 }

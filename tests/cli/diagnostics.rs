@@ -63,3 +63,16 @@ fn lint_findings_point_into_mcp_toml() {
         .run();
     insta::assert_snapshot!(output.stderr);
 }
+
+/// A build without the `runtime` feature (what the pre-commit hooks install) still knows
+/// `mcpgen monitor`, and says how to get it rather than failing obscurely.
+#[cfg(not(feature = "runtime"))]
+#[test]
+fn monitor_without_the_runtime_feature_says_how_to_get_it() {
+    Test::bundled()
+        .args(["monitor", "--once"])
+        .status(2)
+        .stderr_contains("this mcpgen was built without the health monitor")
+        .stderr_contains("--features runtime")
+        .run();
+}

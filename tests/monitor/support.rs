@@ -719,7 +719,8 @@ impl Monitor {
 
     /// Whether `witness` has answered `count` probes after line `from`.
     pub(crate) fn intervals_passed(&self, witness: &str, count: usize, from: usize) -> bool {
-        self.lines()[from.min(self.lines().len())..]
+        let lines = self.lines();
+        lines[from.min(lines.len())..]
             .iter()
             .filter(|s| s.event() == "probe_ok" && s.server() == witness)
             .count()

@@ -53,6 +53,16 @@ impl SourceFile {
         self.line_starts().partition_point(|&start| start <= offset) - 1
     }
 
+    /// The 1-based line and column of `offset`, a character boundary.
+    fn line_col(&self, offset: usize) -> LineCol {
+        let line = self.line_index(offset);
+        let line_start = self.lines_range(line, line).start;
+        LineCol {
+            line: line + 1,
+            column: self.text[line_start..offset].chars().count() + 1,
+        }
+    }
+
     /// The byte range of lines `first..=last` (0-based), including the last line's newline.
     pub fn lines_range(&self, first: usize, last: usize) -> Range<usize> {
         let starts = self.line_starts();
@@ -96,14 +106,29 @@ impl Sources {
 
     pub fn line_col(&self, span: &Span) -> LineCol {
         let file = self.get(span.file);
+        let offset = floor_char_boundary(&file.text, span.range.start.min(file.text.len()));
+        file.line_col(offset)
+    }
+
+    /// Where a span starts and ends. A span within one line (most are) takes its end from
+    /// its start, without a second search of the line index: a large report asks for
+    /// thousands.
+    pub fn line_col_range(&self, span: &Span) -> (LineCol, LineCol) {
+        let file = self.get(span.file);
         let text = &file.text;
-        let offset = floor_char_boundary(text, span.range.start.min(text.len()));
-        let line = file.line_index(offset);
-        let line_start = file.lines_range(line, line).start;
-        LineCol {
-            line: line + 1,
-            column: text[line_start..offset].chars().count() + 1,
-        }
+        let start = floor_char_boundary(text, span.range.start.min(text.len()));
+        let end = floor_char_boundary(text, span.range.end.min(text.len())).max(start);
+        let from = file.line_col(start);
+        let between = &text[start..end];
+        let to = if between.contains('\n') {
+            file.line_col(end)
+        } else {
+            LineCol {
+                line: from.line,
+                column: from.column + between.chars().count(),
+            }
+        };
+        (from, to)
     }
 }
 
@@ -236,5 +261,24 @@ mod tests {
             sources.line_col(&Span::new(id, 0..1)),
             LineCol { line: 1, column: 1 }
         );
+    }
+
+    #[test]
+    fn a_span_ends_where_its_end_offset_is() {
+        let mut sources = Sources::default();
+        let text = "a = 1\nbé = \"x\"\n\nlast".to_string();
+        let len = text.len();
+        let id = sources.add(Path::new("x.toml"), text);
+        for start in 0..=len {
+            for end in start..=len + 2 {
+                let span = Span::new(id, start..end);
+                let at_end = Span::new(id, end..end);
+                assert_eq!(
+                    sources.line_col_range(&span),
+                    (sources.line_col(&span), sources.line_col(&at_end)),
+                    "{start}..{end}"
+                );
+            }
+        }
     }
 }

@@ -337,7 +337,12 @@ fn lint_targets(
                 findings
             }
         };
-        linted.findings.append(&mut findings);
+        if linted.findings.is_empty() {
+            // Most runs lint one target: its findings are the report, not copied into it.
+            linted.findings = findings;
+        } else {
+            linted.findings.append(&mut findings);
+        }
     }
     Ok(linted)
 }

@@ -8,15 +8,39 @@ use crate::lint::Finding;
 use crate::source::Sources;
 
 /// Data escaping of workflow commands.
+#[cfg(test)]
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = Vec::new();
+    let _ = write_escaped(&mut out, text, false);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Property values also escape the separators of the command's parameter list.
+#[cfg(test)]
 fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+    let mut out = Vec::new();
+    let _ = write_escaped(&mut out, text, true);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `text` escaped as a workflow command's data, or as a property value (which also escapes
+/// the parameter list's separators), in one pass and without a copy of it.
+fn write_escaped(out: &mut impl Write, text: &str, property: bool) -> io::Result<()> {
+    let mut plain = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let escaped: &[u8] = match byte {
+            b'%' => b"%25",
+            b'\r' => b"%0D",
+            b'\n' => b"%0A",
+            b':' if property => b"%3A",
+            b',' if property => b"%2C",
+            _ => continue,
+        };
+        out.write_all(&text.as_bytes()[plain..at])?;
+        out.write_all(escaped)?;
+        plain = at + 1;
+    }
+    out.write_all(&text.as_bytes()[plain..])
 }
 
 pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> io::Result<()> {
@@ -26,23 +50,25 @@ pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> i
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        let title = escape_property(&format!("{} {}", finding.rule.code, finding.rule.name));
-        let mut params = Vec::new();
+        write!(out, "::{level} ")?;
         if let Some(location) = finding_location(sources, finding) {
-            params.push(format!("file={}", escape_property(&location.path)));
-            params.push(format!("line={}", location.line));
-            params.push(format!("col={}", location.column));
-            params.push(format!("endLine={}", location.end_line));
-            params.push(format!("endColumn={}", location.end_column));
+            out.write_all(b"file=")?;
+            write_escaped(&mut out, &location.path, true)?;
+            write!(
+                out,
+                ",line={},col={},endLine={},endColumn={},",
+                location.line, location.column, location.end_line, location.end_column
+            )?;
         }
-        params.push(format!("title={title}"));
-        let message = format!("{}\nhelp: {}", finding.headline(), finding.help);
-        writeln!(
-            out,
-            "::{level} {}::{}",
-            params.join(","),
-            escape_data(&message)
-        )?;
+        out.write_all(b"title=")?;
+        write_escaped(&mut out, finding.rule.code, true)?;
+        out.write_all(b" ")?;
+        write_escaped(&mut out, finding.rule.name, true)?;
+        out.write_all(b"::")?;
+        write_escaped(&mut out, &finding.headline(), false)?;
+        out.write_all(b"%0Ahelp: ")?;
+        write_escaped(&mut out, &finding.help, false)?;
+        out.write_all(b"\n")?;
     }
     Ok(())
 }

@@ -104,6 +104,6 @@ pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> i
         summary,
         findings: Findings { sources, findings },
     };
-    serde_json::to_writer_pretty(&mut out, &document)?;
+    super::write_pretty(&mut out, &document)?;
     out.write_all(b"\n")
 }

@@ -2,6 +2,7 @@
 //! of the parts mcpgen fills; validated against Microsoft's validator in the tests.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -191,30 +192,31 @@ fn fingerprint(path: &str, finding: &Finding) -> String {
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }
-    hasher.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut hex = String::with_capacity(32);
+    for byte in &hasher.finalize()[..16] {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
 }
 
 /// A relative path stays relative (code scanning resolves it against the repository); an
 /// absolute one becomes a `file://` URI, as SARIF requires.
 fn artifact_uri(path: &str) -> String {
-    if path.starts_with('/') {
-        let encoded: String = path
-            .chars()
-            .map(|c| match c {
-                ' ' => "%20".to_string(),
-                '#' => "%23".to_string(),
-                '?' => "%3F".to_string(),
-                '%' => "%25".to_string(),
-                c => c.to_string(),
-            })
-            .collect();
-        format!("file://{encoded}")
-    } else {
-        path.to_string()
+    if !path.starts_with('/') {
+        return path.to_string();
     }
+    let mut uri = String::with_capacity("file://".len() + path.len());
+    uri.push_str("file://");
+    for c in path.chars() {
+        match c {
+            ' ' => uri.push_str("%20"),
+            '#' => uri.push_str("%23"),
+            '?' => uri.push_str("%3F"),
+            '%' => uri.push_str("%25"),
+            c => uri.push(c),
+        }
+    }
+    uri
 }
 
 fn sarif_location(loc: super::Location) -> SarifLocation {
@@ -283,6 +285,6 @@ pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> i
             column_kind: "unicodeCodePoints",
         }],
     };
-    serde_json::to_writer_pretty(&mut out, &log)?;
+    super::write_pretty(&mut out, &log)?;
     out.write_all(b"\n")
 }

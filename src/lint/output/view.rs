@@ -77,6 +77,6 @@ fn service(view: &ServiceView) -> Value {
 
 pub fn write<W: Write>(services: &[ServiceView], mut out: W) -> io::Result<()> {
     let services: Vec<Value> = services.iter().map(service).collect();
-    serde_json::to_writer_pretty(&mut out, &services)?;
+    super::write_pretty(&mut out, &services)?;
     out.write_all(b"\n")
 }

@@ -7,6 +7,8 @@ pub mod security_opt;
 pub mod settings;
 pub mod view;
 
+use std::borrow::Cow;
+
 use crate::diag::{Diagnostic, Severity};
 pub use crate::model::LintSettings as Settings;
 use crate::source::Span;
@@ -83,7 +85,7 @@ pub struct Report {
 struct Reported {
     message: String,
     span: Option<Span>,
-    help: String,
+    help: Cow<'static, str>,
     note: Option<String>,
     severity: Option<Severity>,
     fix: Option<Fix>,
@@ -94,7 +96,7 @@ impl Report {
         &mut self,
         message: impl Into<String>,
         span: Option<Span>,
-        help: impl Into<String>,
+        help: impl Into<Cow<'static, str>>,
     ) {
         self.items.push(Reported {
             message: message.into(),
@@ -136,7 +138,7 @@ pub struct Finding {
     pub severity: Severity,
     pub message: String,
     pub span: Option<Span>,
-    pub help: String,
+    pub help: Cow<'static, str>,
     pub note: Option<String>,
     /// The allow entry's reason and span, when an allow suppressed this finding.
     pub suppressed: Option<(String, Option<Span>)>,
@@ -152,7 +154,7 @@ impl Finding {
         service: &str,
         message: impl Into<String>,
         span: Span,
-        help: impl Into<String>,
+        help: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self {
             rule,
@@ -260,8 +262,7 @@ pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
                     severity: rules::mcp025_unused_allow::RULE.severity,
                     message: format!("the allow for `{}` suppresses nothing", allow.rule),
                     span: allow.span.clone().or_else(|| service.span.clone()),
-                    help: "remove the allow entry: the service already satisfies the rule"
-                        .to_string(),
+                    help: "remove the allow entry: the service already satisfies the rule".into(),
                     note: None,
                     suppressed: None,
                     fix: None,

@@ -95,7 +95,7 @@ pub(crate) fn hardened() -> ServiceView {
 pub(crate) struct Found {
     pub(crate) message: String,
     pub(crate) span: Option<Span>,
-    pub(crate) help: String,
+    pub(crate) help: std::borrow::Cow<'static, str>,
     pub(crate) note: Option<String>,
     pub(crate) severity: Severity,
 }

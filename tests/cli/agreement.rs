@@ -259,7 +259,10 @@ const CASES: &[Case] = &[
         ..case("compose-file-variable")
     },
     case("last-wins"),
+    // `user: 0` unquoted: an integer, refused by Compose and by mcpgen.
+    case("not-a-string"),
     case("shell-scripts"),
+    case("string-lookalikes"),
     case("user-spellings"),
     case("yaml-crlf-bom"),
     case("yaml-flow-styles"),

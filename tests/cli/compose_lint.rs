@@ -356,6 +356,19 @@ fn every_refused_interpolation_is_reported_at_its_dollar() {
     insta::assert_snapshot!(output.stderr);
 }
 
+/// `user: 0` is an integer to YAML, and Compose refuses it where it wants a string: mcpgen
+/// refuses it too (it judged it as root before), every such value in the project at once.
+#[test]
+fn a_plain_number_where_compose_wants_a_string_is_refused() {
+    let output = Test::fixture("minimal")
+        .fixture_files("compose/errors/not-a-string", &["compose.yml"])
+        .args(["lint", "compose.yml"])
+        .status(2)
+        .stderr_any()
+        .run();
+    insta::assert_snapshot!(output.stderr);
+}
+
 /// A FIFO, a device or a directory where a file is expected: a clear error and exit 2, at once
 /// (opening a FIFO for reading would wait for a writer forever).
 #[test]

@@ -23,7 +23,7 @@ fn run_together(a: &[String], b: &[String]) -> bool {
     a.is_empty() || b.is_empty() || a.iter().any(|profile| b.contains(profile))
 }
 
-/// Duplicate `container_name`s (Compose cannot create the second container) and services with
+/// Duplicate `container_name`s (Compose refuses the project) and services with
 /// both `build` and `image` (legal: the built image is tagged `image`, never pulled). Fed one
 /// service at a time.
 #[derive(Default)]
@@ -58,7 +58,7 @@ impl Checks {
                             &DUPLICATE_CONTAINER_NAME,
                             &service.key,
                             format!(
-                                "container name `{name}` is also used by service `{}`: Compose cannot create the second container",
+                                "container name `{name}` is also used by service `{}`: Compose refuses a project where two services that run together share one",
                                 first.service
                             ),
                             node.span.clone(),

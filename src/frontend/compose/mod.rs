@@ -27,6 +27,7 @@ mod include;
 mod interpolate;
 mod loader;
 mod merge;
+mod scalar;
 mod shared_network;
 mod syntax;
 mod tree;
@@ -158,14 +159,19 @@ fn finish(
     let mut views = Vec::with_capacity(entries.len());
     // Each service's tree is dropped as soon as its view is built, so the two never both
     // hold the whole project.
+    // Every service Compose would refuse is reported, not only the first.
+    let mut refused = Vec::new();
     for entry in entries.into_iter().filter(|entry| !entry.value.is_reset()) {
         checks.service(&entry);
-        views.push(view::service(
-            &entry.key,
-            &entry.key_span,
-            &entry.value,
-            &context,
-        )?);
+        match view::service(&entry.key, &entry.key_span, &entry.value, &context) {
+            Ok(view) => views.push(view),
+            Err(error) => refused.push(error),
+        }
+    }
+    match refused.len() {
+        0 => {}
+        1 => return Err(refused.remove(0)),
+        _ => return Err(ComposeError::Several(refused)),
     }
     notes.extend(checks.notes);
     shared_network::resolve(&mut views);

@@ -297,7 +297,8 @@ fn capabilities_in_any_case_and_with_cap_prefix() {
 }
 
 #[test]
-fn users_as_integers_and_strings() {
+/// (`user: 0` unquoted is an integer, which Compose refuses: `errors/not-a-string`.)
+fn users_as_written() {
     let (sources, project) = load_ok(&["users/compose.yml"]);
     let user = |name: &str| {
         service(&project, name)
@@ -305,13 +306,13 @@ fn users_as_integers_and_strings() {
             .as_ref()
             .map(|u| u.value.clone())
     };
-    assert_eq!(user("int-zero").as_deref(), Some("0"));
+    assert_eq!(user("quoted-zero").as_deref(), Some("0"));
     assert_eq!(user("quoted-root").as_deref(), Some("0:0"));
     assert_eq!(user("root-name").as_deref(), Some("root:1000"));
     assert_eq!(user("fine").as_deref(), Some("1000:1000"));
     assert_eq!(user("missing"), None);
     let findings = crate::lint::run(&project.services, &Default::default());
-    for root in ["int-zero", "quoted-root", "root-name", "missing"] {
+    for root in ["quoted-zero", "quoted-root", "root-name", "missing"] {
         assert!(rules(&findings, root).contains(&"MCP001"), "{root}");
     }
     assert!(!rules(&findings, "fine").contains(&"MCP001"));

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 
 use super::allow::service_allows;
 use super::error::ComposeError;
+use super::scalar::{NotAString, resolve_plain};
 use super::syntax::{self, is_host_path, short_port, short_volume};
-use super::tree::{Map, Node, Value};
+use super::tree::{Map, Node, Style, Tag, Value};
 use crate::lint::host_path::{self, Landing};
 use crate::lint::view::{
     EnvView, HealthView, LimitsView, Located, LoggingView, MountKind, MountView, NetworkView,
@@ -150,13 +151,44 @@ fn absent(node: &Node) -> bool {
     node.is_null() || node.is_reset()
 }
 
+/// A key Compose's schema wants a string for. A plain scalar YAML reads as something else
+/// (`user: 0`, `restart: 1`, `user: ~`) is refused, as Compose refuses it: a root `user: 0`
+/// judged as root would pass a file Compose will not run. Only `pid` may be null.
 fn string(node: &Node, key: &str) -> Result<Option<Located<String>>, ComposeError> {
-    if absent(node) {
+    if node.is_reset() || node.is_null() && key == "pid" {
         return Ok(None);
     }
-    match node.as_scalar() {
-        Some(scalar) => Ok(Some(located(scalar.text.clone(), node))),
-        None => Err(wrong_type(node, key, "a string")),
+    let Some(scalar) = node.as_scalar() else {
+        return Err(wrong_type(node, key, "a string"));
+    };
+    if scalar.style == Style::Plain
+        && node.tag == Tag::None
+        && let Some(kind) = resolve_plain(&scalar.text)
+    {
+        return Err(not_a_string(node, key, &scalar.text, kind));
+    }
+    Ok(Some(located(scalar.text.clone(), node)))
+}
+
+fn not_a_string(node: &Node, key: &str, text: &str, kind: NotAString) -> ComposeError {
+    let (message, help) = if kind == NotAString::Null {
+        (
+            format!("`{key}` is null: Compose refuses it, as it wants a string"),
+            format!("give `{key}` a value, or remove it"),
+        )
+    } else {
+        (
+            format!(
+                "`{key}` must be a string: YAML reads `{text}` as {}, and Compose refuses it",
+                kind.noun()
+            ),
+            format!("quote it: `{key}: \"{text}\"`"),
+        )
+    };
+    ComposeError::Invalid {
+        span: node.span.clone(),
+        message,
+        help: Some(help),
     }
 }
 

@@ -7,7 +7,7 @@ use crate::lint::Rule;
 pub static RULE: Rule = Rule {
     code: "MCP102",
     name: "duplicate-container-name",
-    severity: Severity::Warning,
+    severity: Severity::Error,
     core: false,
     summary: "two services that can run together must not share a `container_name`",
     docs: DOCS,
@@ -21,8 +21,9 @@ profile. Services in profiles that never come up together (`dev` and `prod` vari
 container) are not duplicates. The finding is on the later service, and points at the first.
 
 ## Why it matters
-Container names are unique per engine: Compose creates the first container and fails on the
-second, so part of the stack never starts, or a restart replaces the wrong container.
+Container names are unique per engine, and Compose refuses such a project outright:
+`docker compose config` and `up` stop with "container name … is already in use by service …".
+It is an error here for that reason: the project does not run as written.
 
 ## Bad
 ```yaml

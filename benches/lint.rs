@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use mcpgen::lint::output::buffer::ReportBuffer;
 use mcpgen::lint::{Finding, ServiceView};
 use mcpgen::source::Sources;
 
@@ -87,11 +88,11 @@ fn rules(bencher: divan::Bencher, services: usize) {
 fn report_to_nowhere(
     bencher: divan::Bencher,
     services: usize,
-    write: fn(&Sources, &[Finding], &mut std::io::BufWriter<std::io::Sink>) -> std::io::Result<()>,
+    write: fn(&Sources, &[Finding], &mut ReportBuffer<std::io::Sink>) -> std::io::Result<()>,
 ) {
     let (sources, findings) = linted(services);
     bencher.bench(|| {
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::sink());
+        let mut out = ReportBuffer::new(std::io::sink());
         write(&sources, &findings, &mut out).expect("written");
     });
 }

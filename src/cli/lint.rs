@@ -426,7 +426,7 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
 /// Writes the report. A machine format that cannot be written whole (stdout closed, disk
 /// full) is an error: a CI step must not read half a document as a verdict.
 fn emit(format: Format, ui: &Ui, findings: &[Finding]) -> Result<(), Error> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = output::buffer::ReportBuffer::new(std::io::stdout().lock());
     let written = match format {
         Format::Human => {
             report_findings(ui, findings);

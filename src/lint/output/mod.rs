@@ -1,6 +1,7 @@
 //! Machine formats of lint findings: JSON (stable, versioned), SARIF 2.1.0, GitHub workflow
 //! annotations. The human format is [`crate::diag::HumanRenderer`]. All read the same findings.
 
+pub mod buffer;
 pub mod github;
 pub mod json;
 pub mod sarif;

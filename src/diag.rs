@@ -3,8 +3,6 @@
 //! Library errors and lint findings both become [`Diagnostic`]s; machine formats (JSON, SARIF,
 //! GitHub annotations) read the same values.
 
-use std::fmt::Write as _;
-
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::source::{Sources, Span};
@@ -158,33 +156,58 @@ impl<'a> HumanRenderer<'a> {
         if number.len() + 3 + text.len() > TERMINAL_WIDTH {
             return None;
         }
+        // Pieces pushed one by one: `write!` parses its format at run time, and thousands of
+        // findings made it most of a report's time.
         let pad = " ".repeat(number.len());
         let mut out = String::with_capacity(256 + text.len());
         out.push_str(diagnostic.severity.as_str());
         if let Some(code) = &diagnostic.code {
-            let _ = write!(out, "[{code}]");
+            out.push('[');
+            out.push_str(code);
+            out.push(']');
         }
-        let _ = write!(
-            out,
-            ": {}\n{pad}--> {}:{}:{}\n{pad} |\n{number} | {text}\n{pad} | {}{}",
-            diagnostic.message,
-            source.display_path,
-            line + 1,
-            start + 1,
-            " ".repeat(start),
-            "^".repeat(end - start),
-        );
+        for piece in [
+            ": ",
+            &diagnostic.message,
+            "\n",
+            &pad,
+            "--> ",
+            &source.display_path,
+            ":",
+            &number,
+            ":",
+            &(start + 1).to_string(),
+            "\n",
+            &pad,
+            " |\n",
+            &number,
+            " | ",
+            text,
+            "\n",
+            &pad,
+            " | ",
+        ] {
+            out.push_str(piece);
+        }
+        out.extend(std::iter::repeat_n(' ', start));
+        out.extend(std::iter::repeat_n('^', end - start));
         if !label.message.is_empty() {
-            let _ = write!(out, " {}", label.message);
+            out.push(' ');
+            out.push_str(&label.message);
         }
         if !diagnostic.notes.is_empty() || diagnostic.help.is_some() {
-            let _ = write!(out, "\n{pad} |");
+            out.push('\n');
+            out.push_str(&pad);
+            out.push_str(" |");
         }
-        for note in &diagnostic.notes {
-            let _ = write!(out, "\n{pad} = note: {note}");
-        }
-        if let Some(help) = &diagnostic.help {
-            let _ = write!(out, "\n{pad} = help: {help}");
+        let notes = diagnostic.notes.iter().map(|note| ("note", note.as_str()));
+        for (kind, text) in notes.chain(diagnostic.help.as_deref().map(|help| ("help", help))) {
+            out.push('\n');
+            out.push_str(&pad);
+            out.push_str(" = ");
+            out.push_str(kind);
+            out.push_str(": ");
+            out.push_str(text);
         }
         Some(out)
     }

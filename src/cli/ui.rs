@@ -79,7 +79,8 @@ impl Ui {
             if self.quiet && diagnostic.severity != crate::diag::Severity::Error {
                 continue;
             }
-            writeln!(out, "{}\n", renderer.render(diagnostic))?;
+            out.write_all(renderer.render(diagnostic).as_bytes())?;
+            out.write_all(b"\n\n")?;
         }
         out.flush()
     }

@@ -185,13 +185,14 @@ impl Finding {
         if self.service.is_empty() {
             self.message.clone()
         } else {
-            format!("service `{}`: {}", self.service, self.message)
+            // Concatenated, not `format!`: a report of thousands of findings makes one each.
+            ["service `", &self.service, "`: ", &self.message].concat()
         }
     }
 
     pub fn to_diagnostic(&self) -> Diagnostic {
         let mut diagnostic = Diagnostic::new(self.severity, self.headline())
-            .with_code(format!("{}/{}", self.rule.code, self.rule.name))
+            .with_code([self.rule.code, "/", self.rule.name].concat())
             .with_help(self.help.clone());
         if let Some(span) = &self.span {
             diagnostic = diagnostic.with_primary(span.clone(), self.rule.summary);

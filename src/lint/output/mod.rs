@@ -53,10 +53,20 @@ pub fn finding_location<'a>(sources: &'a Sources, finding: &Finding) -> Option<L
 /// `value` as serde_json's pretty printer writes it (what `serde_json::to_writer_pretty` does),
 /// in fewer, larger writes.
 pub(crate) fn write_pretty<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> io::Result<()> {
-    value.serialize(&mut serde_json::Serializer::with_formatter(
-        out,
-        Pretty::default(),
-    ))?;
+    write_pretty_at(out, value, 0)
+}
+
+/// `value` pretty-printed as it is `depth` levels into a document.
+pub(crate) fn write_pretty_at<W: Write, T: Serialize + ?Sized>(
+    out: W,
+    value: &T,
+    depth: usize,
+) -> io::Result<()> {
+    let formatter = Pretty {
+        depth,
+        has_value: false,
+    };
+    value.serialize(&mut serde_json::Serializer::with_formatter(out, formatter))?;
     Ok(())
 }
 

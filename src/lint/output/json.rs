@@ -120,20 +120,19 @@ pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> i
 
 /// One finding, an item of the top-level `findings` (its fields four levels deep).
 fn write_finding(out: &mut impl Write, finding: &JsonFinding<'_>) -> io::Result<()> {
-    out.write_all(b"{\n      \"rule\": ")?;
-    value(out, finding.rule)?;
-    out.write_all(b",\n      \"name\": ")?;
-    value(out, finding.name)?;
-    out.write_all(b",\n      \"severity\": ")?;
-    value(out, finding.severity)?;
-    out.write_all(b",\n      \"service\": ")?;
-    value(out, &finding.service)?;
-    out.write_all(b",\n      \"message\": ")?;
-    value(out, finding.message)?;
-    out.write_all(b",\n      \"help\": ")?;
-    value(out, finding.help)?;
-    out.write_all(b",\n      \"note\": ")?;
-    value(out, &finding.note)?;
+    // Each key goes out with the separator and indentation before it.
+    for (key, text) in [
+        (&b"{\n      \"rule\": "[..], Some(finding.rule)),
+        (b",\n      \"name\": ", Some(finding.name)),
+        (b",\n      \"severity\": ", Some(finding.severity)),
+        (b",\n      \"service\": ", finding.service),
+        (b",\n      \"message\": ", Some(finding.message)),
+        (b",\n      \"help\": ", Some(finding.help)),
+        (b",\n      \"note\": ", finding.note),
+    ] {
+        out.write_all(key)?;
+        value(out, &text)?;
+    }
     out.write_all(b",\n      \"location\": ")?;
     write_location(out, finding.location.as_ref(), b"\n        ")?;
     out.write_all(b",\n      \"suppressed\": ")?;

@@ -141,8 +141,8 @@ pub struct Finding {
     pub help: Cow<'static, str>,
     pub note: Option<String>,
     /// The allow entry's reason and span, when an allow suppressed this finding.
-    pub suppressed: Option<(String, Option<Span>)>,
-    pub fix: Option<Fix>,
+    pub suppressed: Option<Box<(String, Option<Span>)>>,
+    pub fix: Option<Box<Fix>>,
     /// Other places the finding is about (where a duplicated name was first used).
     pub related: Vec<(Span, String)>,
 }
@@ -246,11 +246,11 @@ pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
                     span: item.span,
                     help: item.help,
                     note: item.note,
-                    fix: item.fix,
+                    fix: item.fix.map(Box::new),
                     related: Vec::new(),
                     suppressed: allow.map(|i| {
                         let entry = &service.allows[i];
-                        (entry.reason.clone(), entry.span.clone())
+                        Box::new((entry.reason.clone(), entry.span.clone()))
                     }),
                 });
             }

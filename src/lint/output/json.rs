@@ -61,7 +61,7 @@ fn json_finding<'a>(
         help: &f.help,
         note: f.note.as_deref(),
         location,
-        suppressed: f.suppressed.as_ref().map(|(reason, span)| JsonSuppression {
+        suppressed: f.suppressed.as_deref().map(|(reason, span)| JsonSuppression {
             reason,
             location: span.as_ref().map(|s| super::location(sources, s)),
         }),
@@ -268,7 +268,7 @@ mod tests {
                 }
                 if i % 7 == 0 {
                     let span = (i % 2 == 0).then(|| Span::new(file, 3..60));
-                    finding.suppressed = Some((text_at(i + 3), span));
+                    finding.suppressed = Some(Box::new((text_at(i + 3), span)));
                 }
                 finding
             })

@@ -261,7 +261,8 @@ pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> i
                 locations: loc.into_iter().map(sarif_location).collect(),
                 suppressions: finding
                     .suppressed
-                    .iter()
+                    .as_deref()
+                    .into_iter()
                     .map(|(reason, span)| Suppression {
                         kind: "inSource",
                         justification: reason.clone(),

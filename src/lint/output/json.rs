@@ -61,10 +61,13 @@ fn json_finding<'a>(
         help: &f.help,
         note: f.note.as_deref(),
         location,
-        suppressed: f.suppressed.as_deref().map(|(reason, span)| JsonSuppression {
-            reason,
-            location: span.as_ref().map(|s| super::location(sources, s)),
-        }),
+        suppressed: f
+            .suppressed
+            .as_deref()
+            .map(|(reason, span)| JsonSuppression {
+                reason,
+                location: span.as_ref().map(|s| super::location(sources, s)),
+            }),
     }
 }
 

@@ -63,6 +63,14 @@ fn copy_small(target: &mut [u8], source: &[u8]) {
     }
 }
 
+/// What is still buffered is written when the buffer goes, as `BufWriter` does; an error then
+/// has no one to go to. Callers that must know flush first.
+impl<W: Write> Drop for ReportBuffer<W> {
+    fn drop(&mut self) {
+        let _ = self.flush_buffer();
+    }
+}
+
 impl<W: Write> Write for ReportBuffer<W> {
     #[inline]
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
@@ -110,6 +118,16 @@ mod tests {
         }
         buffer.flush().expect("flushed");
         assert_eq!(buffer.inner, expected);
+    }
+
+    #[test]
+    fn what_is_buffered_is_written_when_the_buffer_goes() {
+        let mut written = Vec::new();
+        {
+            let mut buffer = ReportBuffer::new(&mut written);
+            buffer.write_all(b"not flushed").expect("buffered");
+        }
+        assert_eq!(written, b"not flushed");
     }
 
     #[test]

@@ -281,21 +281,25 @@ pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
 
 /// Before the next service is checked, room for the findings the rest are likely to have, at
 /// the rate seen so far. Doubling instead would copy a large project's findings (a few hundred
-/// bytes each) into fresh memory a dozen times over; at the rate seen, the vector grows about
-/// once. The spare room of an estimate too high is address space, never touched.
+/// bytes each) into fresh memory a dozen times over. A first guess covers only the first few
+/// services: once they have shown the rate, the vector grows once, to what the rest need, and
+/// what it copies then is small. The spare room of an estimate too high is never touched.
 fn reserve_for_the_rest(findings: &mut Vec<Finding>, done: usize, total: usize) {
     /// Findings a service is expected to have before any has been checked.
     const FIRST_GUESS: usize = 8;
+    /// Services the first guess makes room for.
+    const SAMPLE: usize = 64;
     if findings.len() + RULES.len() <= findings.capacity() {
         return;
     }
-    let per_service = if done == 0 {
-        FIRST_GUESS
+    let (per_service, services) = if done == 0 {
+        (FIRST_GUESS, total.min(SAMPLE))
     } else {
-        findings.len().div_ceil(done).max(1)
+        let per_service = findings.len().div_ceil(done).max(1);
+        // An eighth more, for a rest that is a little worse than the start.
+        (per_service + per_service / 8, total - done)
     };
-    let rest = total - done;
-    findings.reserve((per_service * rest).max(RULES.len()) + per_service);
+    findings.reserve((per_service * services).max(RULES.len()) + per_service);
 }
 
 /// Where a finding is in the files read: file, then offset; findings without a position last.

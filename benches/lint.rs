@@ -12,6 +12,10 @@ use mcpgen::lint::output::buffer::ReportBuffer;
 use mcpgen::lint::{Finding, ServiceView};
 use mcpgen::source::Sources;
 
+// The allocator the binary runs with: the stages' costs are mostly allocation and memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }
@@ -69,13 +73,13 @@ fn linted(services: usize) -> (Sources, Vec<Finding>) {
     (sources, findings)
 }
 
-#[divan::bench(args = [100, 1000])]
+#[divan::bench(args = [1000, 10000])]
 fn read_and_resolve(bencher: divan::Bencher, services: usize) {
     let fixture = fixture(services);
     bencher.bench(|| load(&mut Sources::default(), &fixture.path));
 }
 
-#[divan::bench(args = [100, 1000])]
+#[divan::bench(args = [1000, 10000])]
 fn rules(bencher: divan::Bencher, services: usize) {
     let fixture = fixture(services);
     let views = load(&mut Sources::default(), &fixture.path);
@@ -97,21 +101,21 @@ fn report_to_nowhere(
     });
 }
 
-#[divan::bench(args = [100, 1000])]
+#[divan::bench(args = [1000, 10000])]
 fn report_json(bencher: divan::Bencher, services: usize) {
     report_to_nowhere(bencher, services, |sources, findings, out| {
         mcpgen::lint::output::json::write(sources, findings, out)
     });
 }
 
-#[divan::bench(args = [100, 1000])]
+#[divan::bench(args = [1000, 10000])]
 fn report_sarif(bencher: divan::Bencher, services: usize) {
     report_to_nowhere(bencher, services, |sources, findings, out| {
         mcpgen::lint::output::sarif::write(sources, findings, out)
     });
 }
 
-#[divan::bench(args = [100, 1000])]
+#[divan::bench(args = [1000, 10000])]
 fn report_github(bencher: divan::Bencher, services: usize) {
     report_to_nowhere(bencher, services, |sources, findings, out| {
         mcpgen::lint::output::github::write(sources, findings, out)

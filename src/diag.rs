@@ -140,12 +140,12 @@ impl<'a> HumanRenderer<'a> {
             return None;
         }
         let source = self.sources.get(label.span.file);
-        let line = source.line_index(label.span.range.start);
+        let line = source.line_index(label.span.start());
         let lines = source.lines_range(line, line);
         let text = source.text[lines.clone()].trim_end_matches(['\n', '\r']);
         let (start, end) = (
-            label.span.range.start - lines.start,
-            label.span.range.end.checked_sub(lines.start)?,
+            label.span.start() - lines.start,
+            label.span.end().checked_sub(lines.start)?,
         );
         let printable = |text: &str| text.bytes().all(|b| (b' '..=b'~').contains(&b));
         if start >= end || end > text.len() || !printable(text) || text.ends_with(' ') {
@@ -237,12 +237,12 @@ impl<'a> HumanRenderer<'a> {
             // each of thousands of findings would make output quadratic in the file's size.
             let first = labels
                 .iter()
-                .map(|l| source.line_index(l.span.range.start))
+                .map(|l| source.line_index(l.span.start()))
                 .min()
                 .unwrap_or(0);
             let last = labels
                 .iter()
-                .map(|l| source.line_index(l.span.range.end))
+                .map(|l| source.line_index(l.span.end()))
                 .max()
                 .unwrap_or(0);
             let window = source.lines_range(first, last);
@@ -255,8 +255,8 @@ impl<'a> HumanRenderer<'a> {
                 } else {
                     AnnotationKind::Context
                 };
-                let start = label.span.range.start.clamp(window.start, window.end) - window.start;
-                let end = label.span.range.end.clamp(window.start, window.end) - window.start;
+                let start = label.span.start().clamp(window.start, window.end) - window.start;
+                let end = label.span.end().clamp(window.start, window.end) - window.start;
                 snippet = snippet.annotation(kind.span(start..end).label(label.message.as_str()));
             }
             group = group.element(snippet);

@@ -6,25 +6,49 @@ use std::sync::OnceLock;
 
 /// Index of a file in a [`Sources`] store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileId(usize);
+pub struct FileId(u32);
 
 impl FileId {
     /// The order in which the file was read.
     pub fn index(self) -> usize {
-        self.0
+        self.0 as usize
     }
 }
 
 /// A byte range in one source file.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Twelve bytes, and `Copy`: a large project holds one per YAML node, per view field and per
+/// finding, and offsets as `usize` made every one of them twice the size. Every file mcpgen
+/// reads is capped well under 4 GiB ([`MAX_INPUT`], the compose reader's own cap), so the
+/// offsets fit in `u32`; one that did not would saturate, never wrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Span {
     pub file: FileId,
-    pub range: Range<usize>,
+    start: u32,
+    end: u32,
 }
 
 impl Span {
     pub fn new(file: FileId, range: Range<usize>) -> Self {
-        Self { file, range }
+        let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+        Self {
+            file,
+            start: offset(range.start),
+            end: offset(range.end),
+        }
+    }
+
+    /// The byte range, to slice the file's text with.
+    pub fn range(&self) -> Range<usize> {
+        self.start()..self.end()
+    }
+
+    pub fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    pub fn end(&self) -> usize {
+        self.end as usize
     }
 }
 
@@ -92,11 +116,12 @@ impl Sources {
             text,
             line_starts: OnceLock::new(),
         });
-        FileId(self.files.len() - 1)
+        // A run reads a handful of files; four billion is out of reach of any project.
+        FileId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {
-        &self.files[id.0]
+        &self.files[id.index()]
     }
 
     /// Every file, in the order read: the n-th has the `FileId` whose index is n.
@@ -106,7 +131,7 @@ impl Sources {
 
     pub fn line_col(&self, span: &Span) -> LineCol {
         let file = self.get(span.file);
-        let offset = floor_char_boundary(&file.text, span.range.start.min(file.text.len()));
+        let offset = floor_char_boundary(&file.text, span.start().min(file.text.len()));
         file.line_col(offset)
     }
 
@@ -116,8 +141,8 @@ impl Sources {
     pub fn line_col_range(&self, span: &Span) -> (LineCol, LineCol) {
         let file = self.get(span.file);
         let text = &file.text;
-        let start = floor_char_boundary(text, span.range.start.min(text.len()));
-        let end = floor_char_boundary(text, span.range.end.min(text.len())).max(start);
+        let start = floor_char_boundary(text, span.start().min(text.len()));
+        let end = floor_char_boundary(text, span.end().min(text.len())).max(start);
         let from = file.line_col(start);
         let between = &text[start..end];
         let to = if between.contains('\n') {
@@ -280,5 +305,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_span_is_twelve_bytes_and_an_offset_past_u32_saturates() {
+        // One per YAML node, view field and finding: its size is a large project's memory.
+        assert_eq!(std::mem::size_of::<Span>(), 12);
+        let mut sources = Sources::default();
+        let id = sources.add(Path::new("x.toml"), String::new());
+        let far = u32::MAX as usize + 10;
+        let span = Span::new(id, 7..far);
+        assert_eq!(span.range(), 7..u32::MAX as usize);
+        assert_eq!(sources.line_col(&span), LineCol { line: 1, column: 1 });
     }
 }

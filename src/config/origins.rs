@@ -91,7 +91,7 @@ pub struct ServerSpans {
 impl Origins {
     pub fn server_spans(&self, server: &Server) -> ServerSpans {
         let name = server.name.as_str();
-        let at = |path: &str| self.setting(name, path).span().clone();
+        let at = |path: &str| *self.setting(name, path).span();
         let list_at = |list: &str, count: usize| {
             (0..count)
                 .map(|i| self.own(name, &format!("{list}/{i}")))
@@ -105,7 +105,7 @@ impl Origins {
             cap_drop: (0..server.cap_drop.len())
                 .map(|i| match self.setting(name, &format!("cap_drop/{i}")) {
                     Origin::Missing(_) => at("cap_drop"),
-                    origin => origin.span().clone(),
+                    origin => *origin.span(),
                 })
                 .collect(),
             no_new_privileges: at("no_new_privileges"),

@@ -34,10 +34,10 @@ fn indentation(line: &str) -> usize {
 /// Where a new key of a service goes, and its indentation: after the service key's line, at
 /// the indentation of the service's first key. `None` for a flow mapping (`app: {image: x}`).
 fn new_key_at(text: &str, service_key: &Span) -> Option<(usize, String)> {
-    let key_line_start = line_start(text, service_key.range.start);
+    let key_line_start = line_start(text, service_key.start());
     let key_indent = indentation(&text[key_line_start..]);
-    let after_key_line = text[service_key.range.end..].find('\n')? + service_key.range.end + 1;
-    let rest_of_key_line = &text[service_key.range.end..after_key_line];
+    let after_key_line = text[service_key.end()..].find('\n')? + service_key.end() + 1;
+    let rest_of_key_line = &text[service_key.end()..after_key_line];
     if rest_of_key_line.contains('{') {
         return None;
     }
@@ -74,18 +74,18 @@ fn edits_for(sources: &Sources, service: &ServiceView, fix: Fix) -> Option<(File
                 "init" => service.init.as_ref(),
                 _ => None,
             };
-            match current.and_then(|c| c.span.clone()) {
+            match current.and_then(|c| c.span) {
                 // Only a plain scalar is replaced; a `${VAR:-false}` is the user's to decide.
                 Some(span)
                     if matches!(
-                        span_in(sources, &span).get(span.range.clone()),
+                        span_in(sources, &span).get(span.range()),
                         Some("false" | "False" | "FALSE" | "no" | "\"false\"" | "'false'")
                     ) =>
                 {
                     Some((
                         span.file,
                         Edit {
-                            range: span.range,
+                            range: span.range(),
                             text: value.to_string(),
                         },
                     ))
@@ -100,22 +100,22 @@ fn edits_for(sources: &Sources, service: &ServiceView, fix: Fix) -> Option<(File
                 "security_opt" => &service.security_opt,
                 _ => return None,
             };
-            let Some(first) = items.first().and_then(|f| f.span.clone()) else {
+            let Some(first) = items.first().and_then(|f| f.span) else {
                 return insert_key(format!("{name}: [{}]", yaml_item(item)));
             };
             let text = span_in(sources, &first);
-            let before = text[line_start(text, first.range.start)..first.range.start].trim_end();
+            let before = text[line_start(text, first.start())..first.start()].trim_end();
             let edit = if before.ends_with('-') {
                 // Block sequence: a new `- item` line above the first, at its indentation.
-                let start = line_start(text, first.range.start);
-                let prefix = &text[start..first.range.start];
+                let start = line_start(text, first.start());
+                let prefix = &text[start..first.start()];
                 Edit {
                     range: start..start,
                     text: format!("{prefix}{}\n", yaml_item(item)),
                 }
             } else {
                 Edit {
-                    range: first.range.start..first.range.start,
+                    range: first.start()..first.start(),
                     text: format!("{}, ", yaml_item(item)),
                 }
             };

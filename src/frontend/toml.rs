@@ -35,7 +35,7 @@ fn service(
     base: Option<&std::path::Path>,
     home: Option<&str>,
 ) -> ServiceView {
-    let at = |span: &crate::source::Span| Some(span.clone());
+    let at = |span: &crate::source::Span| Some(*span);
     let mut networks = vec![NetworkView {
         name: INTERNAL_NETWORK.to_string(),
         internal: true,
@@ -45,12 +45,12 @@ fn service(
         networks.push(NetworkView {
             name: EGRESS_NETWORK.to_string(),
             internal: false,
-            span: spans.egress.clone(),
+            span: spans.egress,
         });
     }
     ServiceView {
         name: server.name.clone(),
-        span: Some(spans.table.clone()),
+        span: Some(spans.table),
         image: Some(Located::new(server.image.clone(), at(&spans.image))),
         has_build: false,
         user: server
@@ -88,7 +88,7 @@ fn service(
                 target: mount.target.clone(),
                 read_only: mount.read_only,
                 tmpfs_options: Vec::new(),
-                span: span.clone(),
+                span: *span,
                 landing: Some(land(&mount.source, base, home)),
                 volume: None,
             })
@@ -103,7 +103,7 @@ fn service(
                         target: volume.target.clone(),
                         read_only: volume.read_only,
                         tmpfs_options: Vec::new(),
-                        span: span.clone(),
+                        span: *span,
                         landing: None,
                         volume: None,
                     }),
@@ -118,7 +118,7 @@ fn service(
             .map(|((key, value), span)| EnvView {
                 key: key.clone(),
                 value: Some(value.clone()),
-                span: span.clone(),
+                span: *span,
             })
             .collect(),
         healthcheck: server.health.enabled.then(|| HealthView {
@@ -167,7 +167,7 @@ fn service(
             .map(|(allow, span)| AllowView {
                 rule: allow.rule.clone(),
                 reason: allow.reason.clone(),
-                span: span.clone(),
+                span: *span,
             })
             .collect(),
         egress_allowed: server.egress,

@@ -195,10 +195,10 @@ impl Finding {
             .with_code([self.rule.code, "/", self.rule.name].concat())
             .with_help(self.help.clone());
         if let Some(span) = &self.span {
-            diagnostic = diagnostic.with_primary(span.clone(), self.rule.summary);
+            diagnostic = diagnostic.with_primary(*span, self.rule.summary);
         }
         for (span, message) in &self.related {
-            diagnostic = diagnostic.with_secondary(span.clone(), message.as_str());
+            diagnostic = diagnostic.with_secondary(*span, message.as_str());
         }
         if let Some(note) = &self.note {
             diagnostic = diagnostic.with_note(note.clone());
@@ -250,7 +250,7 @@ pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
                     related: Vec::new(),
                     suppressed: allow.map(|i| {
                         let entry = &service.allows[i];
-                        Box::new((entry.reason.clone(), entry.span.clone()))
+                        Box::new((entry.reason.clone(), entry.span))
                     }),
                 });
             }
@@ -262,7 +262,7 @@ pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
                     service: service.name.clone(),
                     severity: rules::mcp025_unused_allow::RULE.severity,
                     message: format!("the allow for `{}` suppresses nothing", allow.rule),
-                    span: allow.span.clone().or_else(|| service.span.clone()),
+                    span: allow.span.or(service.span),
                     help: "remove the allow entry: the service already satisfies the rule".into(),
                     note: None,
                     suppressed: None,
@@ -304,9 +304,10 @@ fn reserve_for_the_rest(findings: &mut Vec<Finding>, done: usize, total: usize) 
 
 /// Where a finding is in the files read: file, then offset; findings without a position last.
 fn reading_order(finding: &Finding) -> (usize, usize) {
-    finding.span.as_ref().map_or((usize::MAX, usize::MAX), |s| {
-        (s.file.index(), s.range.start)
-    })
+    finding
+        .span
+        .as_ref()
+        .map_or((usize::MAX, usize::MAX), |s| (s.file.index(), s.start()))
 }
 
 /// Reading order: file, then position; findings without a position keep their place last.

@@ -196,13 +196,11 @@ pub struct ServiceView {
 impl ServiceView {
     /// The span of the first located value, else the service key.
     pub fn at<T>(&self, value: Option<&Located<T>>) -> Option<Span> {
-        value
-            .and_then(|v| v.span.clone())
-            .or_else(|| self.span.clone())
+        value.and_then(|v| v.span).or(self.span)
     }
 
     /// An entry's own span (a mount, a port, an env entry), else the service key.
     pub fn at_span(&self, span: Option<&Span>) -> Option<Span> {
-        span.cloned().or_else(|| self.span.clone())
+        span.cloned().or(self.span)
     }
 }

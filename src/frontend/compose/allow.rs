@@ -48,7 +48,7 @@ pub(crate) fn service_allows(service: &Map) -> Result<Vec<AllowView>, ComposeErr
         for entry in &extension.entries {
             if entry.key != "allow" {
                 return Err(ComposeError::Invalid {
-                    span: entry.key_span.clone(),
+                    span: entry.key_span,
                     message: format!("unknown key `{}` in `x-mcpgen`", entry.key),
                     help: Some("`x-mcpgen` takes `allow`".to_string()),
                 });
@@ -80,7 +80,7 @@ fn allow_entry(item: &Node) -> Result<AllowView, ComposeError> {
     for entry in &map.entries {
         if entry.key != "rule" && entry.key != "reason" {
             return Err(ComposeError::Invalid {
-                span: entry.key_span.clone(),
+                span: entry.key_span,
                 message: format!("unknown key `{}` in an allow entry", entry.key),
                 help: Some("an allow entry has `rule` and `reason`".to_string()),
             });
@@ -104,14 +104,14 @@ fn allow_entry(item: &Node) -> Result<AllowView, ComposeError> {
         .unwrap_or_default();
     if reason.is_empty() {
         return Err(ComposeError::AllowWithoutReason {
-            span: item.span.clone(),
+            span: item.span,
             rule: rule.to_string(),
         });
     }
     Ok(AllowView {
         rule: rule.to_string(),
         reason: reason.to_string(),
-        span: Some(item.span.clone()),
+        span: Some(item.span),
     })
 }
 
@@ -154,8 +154,8 @@ pub(crate) fn attach_inline(
                 services.push(Located {
                     document,
                     entry,
-                    key: service.key_span.range.clone(),
-                    end: service.value.span.range.end.max(service.key_span.range.end),
+                    key: service.key_span.range(),
+                    end: service.value.span.end().max(service.key_span.end()),
                 });
             }
         }
@@ -285,7 +285,7 @@ fn comments(text: &str, literal_ranges: &[Range<usize>]) -> Vec<Comment> {
 /// Reads `# mcpgen: allow RULE[, RULE…] -- reason`.
 fn parse_comment(comment: &str, span: &Span) -> Result<Vec<AllowView>, ComposeError> {
     let bad = |message: &str| ComposeError::BadComment {
-        span: span.clone(),
+        span: *span,
         message: message.to_string(),
     };
     let body = comment
@@ -323,7 +323,7 @@ fn parse_comment(comment: &str, span: &Span) -> Result<Vec<AllowView>, ComposeEr
     }
     if reason.is_empty() {
         return Err(ComposeError::AllowWithoutReason {
-            span: span.clone(),
+            span: *span,
             rule: rules.join(", "),
         });
     }
@@ -332,7 +332,7 @@ fn parse_comment(comment: &str, span: &Span) -> Result<Vec<AllowView>, ComposeEr
         .map(|rule| AllowView {
             rule: rule.to_string(),
             reason: reason.to_string(),
-            span: Some(span.clone()),
+            span: Some(*span),
         })
         .collect())
 }

@@ -61,15 +61,15 @@ impl Checks {
                                 "container name `{name}` is also used by service `{}`: Compose refuses a project where two services that run together share one",
                                 first.service
                             ),
-                            node.span.clone(),
+                            node.span,
                             "give each service its own `container_name`, or drop it and let Compose name them",
                         )
-                        .with_related(first.span.clone(), "first used here"),
+                        .with_related(first.span, "first used here"),
                     );
             }
             earlier.push(Named {
                 service: service.key.clone(),
-                span: node.span.clone(),
+                span: node.span,
                 profiles,
             });
         }
@@ -79,7 +79,7 @@ impl Checks {
                     &BUILD_AND_IMAGE,
                     &service.key,
                     "has both `build` and `image`: Compose builds the image and tags it with `image`",
-                    image.span.clone(),
+                    image.span,
                     "keep `image` only to name the local build, or drop `build` and pull the pinned image",
                 )
                 .with_note("the image is built here, not pulled: a pinned tag or digest in `image` does not pin its content"),

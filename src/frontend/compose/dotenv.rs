@@ -224,7 +224,7 @@ mod tests {
         for (text, at) in [("A B=1\n", 1), ("=1\n", 0), ("X=\"open\n", 2)] {
             let error = read(text, &none).unwrap_err();
             let span = error.span().expect("a span");
-            assert_eq!(span.range.start, at, "{text:?}: {error}");
+            assert_eq!(span.start(), at, "{text:?}: {error}");
         }
     }
 }

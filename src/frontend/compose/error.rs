@@ -114,7 +114,7 @@ fn join(errors: &[ComposeError]) -> String {
 impl ComposeError {
     pub(crate) fn invalid(span: &Span, message: impl Into<String>) -> Self {
         ComposeError::Invalid {
-            span: span.clone(),
+            span: *span,
             message: message.into(),
             help: None,
         }
@@ -219,17 +219,17 @@ impl ComposeError {
     fn to_diagnostic(&self) -> Diagnostic {
         let mut diagnostic = Diagnostic::error(self.to_string()).with_code("compose");
         if let Some(span) = self.span() {
-            diagnostic = diagnostic.with_primary(span.clone(), self.label());
+            diagnostic = diagnostic.with_primary(*span, self.label());
         }
         match self {
             ComposeError::DuplicateKey { first, .. } => {
-                diagnostic = diagnostic.with_secondary(first.clone(), "first defined here");
+                diagnostic = diagnostic.with_secondary(*first, "first defined here");
             }
             ComposeError::CannotMerge { base, .. } => {
-                diagnostic = diagnostic.with_secondary(base.clone(), "merged onto this value");
+                diagnostic = diagnostic.with_secondary(*base, "merged onto this value");
             }
             ComposeError::IncludeConflict { other, .. } => {
-                diagnostic = diagnostic.with_secondary(other.clone(), "and here");
+                diagnostic = diagnostic.with_secondary(*other, "and here");
             }
             _ => {}
         }

@@ -129,7 +129,7 @@ impl Loader<'_> {
                 return Err(ComposeError::ExtendsCycle {
                     span: from
                         .cloned()
-                        .unwrap_or_else(|| table.entries[index].key_span.clone()),
+                        .unwrap_or_else(|| table.entries[index].key_span),
                     chain: chain.join(" → "),
                 });
             }
@@ -233,9 +233,9 @@ fn parse_extends(node: &Node) -> Result<Extends, ComposeError> {
     if let Some(base) = node.as_str() {
         return Ok(Extends {
             base: base.to_string(),
-            base_span: node.span.clone(),
+            base_span: node.span,
             file: None,
-            span: node.span.clone(),
+            span: node.span,
         });
     }
     let Some(map) = node.as_map() else {
@@ -255,7 +255,7 @@ fn parse_extends(node: &Node) -> Result<Extends, ComposeError> {
     };
     let file = match map.get("file").filter(|file| !file.is_null()) {
         Some(file) => match file.as_str() {
-            Some(path) => Some((path.to_string(), file.span.clone())),
+            Some(path) => Some((path.to_string(), file.span)),
             None => {
                 return Err(ComposeError::invalid(
                     &file.span,
@@ -267,8 +267,8 @@ fn parse_extends(node: &Node) -> Result<Extends, ComposeError> {
     };
     Ok(Extends {
         base: service.as_str().unwrap_or_default().to_string(),
-        base_span: service.span.clone(),
+        base_span: service.span,
         file,
-        span: node.span.clone(),
+        span: node.span,
     })
 }

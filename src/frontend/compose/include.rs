@@ -52,7 +52,7 @@ impl Loader<'_> {
                         .map(|path| format!("`{}`", path.display()))
                         .collect();
                     return Err(ComposeError::IncludeCycle {
-                        span: item.span.clone(),
+                        span: item.span,
                         chain: chain.join(" → "),
                     });
                 }
@@ -96,14 +96,14 @@ fn import(root: &mut Map, imported: Node) -> Result<(), ComposeError> {
         let Some(from) = imported.remove(kind).map(|entry| entry.value) else {
             continue;
         };
-        let from_span = from.span.clone();
+        let from_span = from.span;
         let Value::Map(from) = from.value else {
             continue;
         };
         if root.get(kind).is_none() {
             root.entries.push(Entry {
                 key: kind.to_string(),
-                key_span: from_span.clone(),
+                key_span: from_span,
                 value: Node {
                     value: Value::Map(Map::default()),
                     span: from_span,
@@ -125,7 +125,7 @@ fn import(root: &mut Map, imported: Node) -> Result<(), ComposeError> {
                 Some(&i) if to.entries[i].value.same_value(&entry.value) => {}
                 Some(&i) => {
                     return Err(ComposeError::IncludeConflict {
-                        span: to.entries[i].key_span.clone(),
+                        span: to.entries[i].key_span,
                         other: entry.key_span,
                         what: format!("{} `{}`", singular(kind), entry.key),
                     });

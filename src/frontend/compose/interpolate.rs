@@ -53,7 +53,7 @@ pub(crate) fn apply(
                                 "`{}` is not set here; Compose refuses to start without it ({message})",
                                 usage.var
                             ),
-                            node.span.clone(),
+                            node.span,
                             format!("set `{}` where the project runs (environment, `.env` or `--env-file`), or give it a default", usage.var),
                         )
                         .with_note("mcpgen judges the value as empty"),
@@ -94,7 +94,7 @@ impl Refusal {
     fn into_error(self, template: &str, span: &Span, source: &str) -> ComposeError {
         let expression = first_line(&template[self.at..self.at + self.length]);
         let located = source
-            .get(span.range.clone())
+            .get(span.range())
             .and_then(|written| {
                 // The same expression may occur more than once: take the occurrence with the
                 // same number of earlier ones in the template as in the text.
@@ -102,11 +102,11 @@ impl Refusal {
                 written.match_indices(expression).nth(earlier)
             })
             .map(|(offset, _)| {
-                let start = span.range.start + offset;
+                let start = span.start() + offset;
                 Span::new(span.file, start..start + expression.len())
             });
         ComposeError::Interpolation {
-            span: located.unwrap_or_else(|| span.clone()),
+            span: located.unwrap_or(*span),
             expression: shorten(expression),
             message: self.message,
         }
@@ -463,7 +463,7 @@ mod tests {
             match refusal.into_error(template, &span, source) {
                 ComposeError::Interpolation {
                     span, expression, ..
-                } => (span.range, expression),
+                } => (span.range(), expression),
                 other => panic!("{other}"),
             }
         };

@@ -127,7 +127,7 @@ impl<'a> Loader<'a> {
                     &OBSOLETE_VERSION,
                     "",
                     "the top-level `version` is obsolete; Compose ignores it",
-                    version.key_span.clone(),
+                    version.key_span,
                     "remove `version`: every Compose file follows the one Compose Specification",
                 ));
             }

@@ -93,7 +93,7 @@ fn merge(base: &mut Node, over: Node, at: At, key: &str) -> Result<(), ComposeEr
     match at {
         At::Replace => *base = over,
         At::KeyValues => {
-            let span = base.span.clone();
+            let span = base.span;
             let mut items = key_values(std::mem::replace(base, placeholder(&span)));
             items.extend(key_values(over));
             *base = Node {
@@ -143,7 +143,7 @@ fn generic(base: &mut Node, over: Node, at: At, key: &str) -> Result<(), Compose
             Err(ComposeError::CannotMerge {
                 message: format!("it is {} here and {} before", over.kind(), base.kind()),
                 span: over.span,
-                base: base.span.clone(),
+                base: base.span,
                 key: key.to_string(),
             })
         }
@@ -192,7 +192,7 @@ fn merge_maps(base: &mut Map, over: Map, at: At) -> Result<(), ComposeError> {
 }
 
 fn placeholder(span: &crate::source::Span) -> Node {
-    Node::scalar("", Style::Plain, span.clone())
+    Node::scalar("", Style::Plain, *span)
 }
 
 /// A `KEY=value` list from a list, a mapping or a single string.
@@ -238,7 +238,7 @@ fn key_values(node: Node) -> Vec<Node> {
 
 /// Rewrites a list of names as a mapping of names to null, in place.
 fn names(node: &mut Node, key: &str) -> Result<(), ComposeError> {
-    let span = node.span.clone();
+    let span = node.span;
     let taken = std::mem::replace(node, placeholder(&span));
     *node = Node {
         value: Value::Map(names_of(taken, key)?),
@@ -262,7 +262,7 @@ fn names_of(node: Node, key: &str) -> Result<Map, ComposeError> {
                 };
                 map.entries.push(Entry {
                     key: name,
-                    key_span: item.span.clone(),
+                    key_span: item.span,
                     value: Node::scalar("", Style::Plain, item.span),
                 });
             }
@@ -282,13 +282,13 @@ fn driver(logging: &Node) -> Option<&str> {
 
 fn build_as_map(node: &mut Node) {
     if let Value::Scalar(_) = node.value {
-        let span = node.span.clone();
+        let span = node.span;
         let context = std::mem::replace(node, placeholder(&span));
         *node = Node {
             value: Value::Map(Map {
                 entries: vec![Entry {
                     key: "context".to_string(),
-                    key_span: span.clone(),
+                    key_span: span,
                     value: context,
                 }],
                 allows: Vec::new(),

@@ -467,7 +467,7 @@ fn non_ascii_text_before_the_offending_key() {
     let read_only = cafe.read_only.as_ref().unwrap();
     assert_eq!(at(&sources, read_only.span.as_ref()), "compose.yml:5:16");
     let span = read_only.span.as_ref().unwrap();
-    assert_eq!(&sources.get(span.file).text[span.range.clone()], "false");
+    assert_eq!(&sources.get(span.file).text[span.range()], "false");
     assert_eq!(cafe.image.as_ref().unwrap().value, "mcp/café:1.0.0");
 }
 

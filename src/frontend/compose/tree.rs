@@ -143,7 +143,7 @@ impl Node {
                     .filter(|entry| !entry.value.is_reset())
                     .map(|entry| Entry {
                         key: entry.key.clone(),
-                        key_span: entry.key_span.clone(),
+                        key_span: entry.key_span,
                         value: entry.value.clone_as_base(),
                     })
                     .collect(),
@@ -152,7 +152,7 @@ impl Node {
         };
         Node {
             value,
-            span: self.span.clone(),
+            span: self.span,
             tag: match self.tag {
                 Tag::Reset | Tag::Override => Tag::None,
                 other => other,

@@ -99,7 +99,7 @@ pub(crate) fn service(
     let network_mode = string("network_mode")?;
     Ok(ServiceView {
         name: name.to_string(),
-        span: Some(key_span.clone()),
+        span: Some(*key_span),
         image: string("image")?,
         has_build: get("build").is_some_and(|node| !node.is_null() && !node.is_reset()),
         user: string("user")?,
@@ -134,7 +134,7 @@ pub(crate) fn service(
 fn located<T>(value: T, node: &Node) -> Located<T> {
     Located {
         value,
-        span: Some(node.span.clone()),
+        span: Some(node.span),
         note: node.as_scalar().and_then(|scalar| scalar.note.clone()),
     }
 }
@@ -186,7 +186,7 @@ fn not_a_string(node: &Node, key: &str, text: &str, kind: NotAString) -> Compose
         )
     };
     ComposeError::Invalid {
-        span: node.span.clone(),
+        span: node.span,
         message,
         help: Some(help),
     }
@@ -198,7 +198,7 @@ fn boolean(node: &Node, key: &str) -> Result<Option<Located<bool>>, ComposeError
         // the `!reset` that removed the hardening.
         return Ok(Some(Located {
             value: false,
-            span: Some(node.span.clone()),
+            span: Some(node.span),
             note: Some(format!(
                 "`{key}: !reset` removed the setting, so Compose uses its default, `false`"
             )),
@@ -328,7 +328,7 @@ fn mounts(node: &Node, project: &Project<'_>) -> Result<Vec<MountView>, ComposeE
                     target: volume.target.to_string(),
                     read_only: volume.read_only,
                     tmpfs_options: Vec::new(),
-                    span: Some(item.span.clone()),
+                    span: Some(item.span),
                     landing: None,
                     volume: None,
                 },
@@ -388,7 +388,7 @@ fn mounts(node: &Node, project: &Project<'_>) -> Result<Vec<MountView>, ComposeE
                 target: target.to_string(),
                 read_only,
                 tmpfs_options,
-                span: Some(item.span.clone()),
+                span: Some(item.span),
                 landing: None,
                 volume: None,
             },
@@ -423,7 +423,7 @@ fn tmpfs(node: &Node) -> Result<Vec<TmpfsView>, ComposeError> {
                     .map(|option| option.trim().to_ascii_lowercase())
                     .filter(|option| !option.is_empty())
                     .collect(),
-                span: Some(item.span.clone()),
+                span: Some(item.span),
             },
         ));
     }
@@ -450,7 +450,7 @@ fn ports(node: &Node) -> Result<Vec<PortView>, ComposeError> {
                 PortView {
                     host_ip: port.host_ip,
                     published: port.published,
-                    span: Some(item.span.clone()),
+                    span: Some(item.span),
                 },
             ));
             continue;
@@ -479,7 +479,7 @@ fn ports(node: &Node) -> Result<Vec<PortView>, ComposeError> {
             PortView {
                 host_ip,
                 published,
-                span: Some(item.span.clone()),
+                span: Some(item.span),
             },
         ));
     }
@@ -503,7 +503,7 @@ fn environment(node: &Node) -> Result<Vec<EnvView>, ComposeError> {
                     views.push(EnvView {
                         key: entry.key.clone(),
                         value: None,
-                        span: Some(entry.key_span.clone()),
+                        span: Some(entry.key_span),
                     });
                     continue;
                 }
@@ -517,7 +517,7 @@ fn environment(node: &Node) -> Result<Vec<EnvView>, ComposeError> {
                 views.push(EnvView {
                     key: entry.key.clone(),
                     value: Some(text.to_string()),
-                    span: Some(value.span.clone()),
+                    span: Some(value.span),
                 });
             }
         }
@@ -533,7 +533,7 @@ fn environment(node: &Node) -> Result<Vec<EnvView>, ComposeError> {
                 views.push(EnvView {
                     key: key.to_string(),
                     value,
-                    span: Some(item.span.clone()),
+                    span: Some(item.span),
                 });
             }
         }
@@ -555,7 +555,7 @@ fn healthcheck(node: &Node) -> Result<Option<HealthView>, ComposeError> {
     {
         return Ok(Some(HealthView {
             disabled: true,
-            span: Some(disable.span.clone()),
+            span: Some(disable.span),
         }));
     }
     if let Some(test) = map.get("test").filter(|test| !absent(test)) {
@@ -567,13 +567,13 @@ fn healthcheck(node: &Node) -> Result<Option<HealthView>, ComposeError> {
         if first == Some("NONE") {
             return Ok(Some(HealthView {
                 disabled: true,
-                span: Some(test.span.clone()),
+                span: Some(test.span),
             }));
         }
     }
     Ok(Some(HealthView {
         disabled: false,
-        span: Some(node.span.clone()),
+        span: Some(node.span),
     }))
 }
 
@@ -651,7 +651,7 @@ fn service_networks(
                 views.push(NetworkView {
                     name: name.to_string(),
                     internal: internal(name)?,
-                    span: Some(item.span.clone()),
+                    span: Some(item.span),
                 });
             }
         }
@@ -660,7 +660,7 @@ fn service_networks(
                 views.push(NetworkView {
                     name: entry.key.clone(),
                     internal: internal(&entry.key)?,
-                    span: Some(entry.key_span.clone()),
+                    span: Some(entry.key_span),
                 });
             }
         }
@@ -691,7 +691,7 @@ fn logging(node: &Node) -> Result<Option<LoggingView>, ComposeError> {
     Ok(Some(LoggingView {
         size_capped: max_size || driver.as_deref() == Some("local"),
         driver,
-        span: Some(node.span.clone()),
+        span: Some(node.span),
     }))
 }
 

@@ -361,7 +361,7 @@ impl Builder<'_> {
         };
         frame.size = frame.size.saturating_add(finished.size);
         frame.height = frame.height.max(finished.height + 1);
-        frame.end = frame.end.max(finished.node.span.range.end);
+        frame.end = frame.end.max(finished.node.span.end());
         match &mut frame.kind {
             FrameKind::Seq { .. } => self.items.push(finished.node),
             FrameKind::Map {
@@ -385,11 +385,11 @@ impl Builder<'_> {
                         if let Some(first) = merge_key {
                             return Err(ComposeError::DuplicateKey {
                                 span: node.span,
-                                first: first.clone(),
+                                first: *first,
                                 key: "<<".to_string(),
                             });
                         }
-                        *merge_key = Some(node.span.clone());
+                        *merge_key = Some(node.span);
                     }
                     *key = Some((scalar.text, node.span));
                 }
@@ -530,7 +530,7 @@ fn merge_keys(mut entries: Vec<Entry>, merges: Vec<Node>) -> Result<Vec<Entry>, 
 
 fn not_mergeable(span: &Span) -> ComposeError {
     ComposeError::Invalid {
-        span: span.clone(),
+        span: *span,
         message: "`<<` merges a mapping or a list of mappings".to_string(),
         help: Some("write `<<: *anchor` or `<<: [*one, *two]`".to_string()),
     }
@@ -539,8 +539,8 @@ fn not_mergeable(span: &Span) -> ComposeError {
 /// YAML keys are unique; go-yaml (and so Compose) refuses a mapping that repeats one.
 fn check_duplicates(entries: &[Entry]) -> Result<(), ComposeError> {
     let duplicate = |first: &Entry, again: &Entry| ComposeError::DuplicateKey {
-        span: again.key_span.clone(),
-        first: first.key_span.clone(),
+        span: again.key_span,
+        first: first.key_span,
         key: again.key.clone(),
     };
     // Most mappings are small: comparing pairs is cheaper than hashing.
@@ -608,7 +608,7 @@ mod tests {
     }
 
     fn text<'a>(sources: &'a Sources, node: &Node) -> &'a str {
-        &sources.get(node.span.file).text[node.span.range.clone()]
+        &sources.get(node.span.file).text[node.span.range()]
     }
 
     fn get<'a>(node: &'a Node, path: &[&str]) -> &'a Node {
@@ -708,10 +708,7 @@ mod tests {
         let ComposeError::DuplicateKey { span, first, key } = error else {
             panic!("{error}")
         };
-        assert_eq!(
-            (key.as_str(), first.range.start, span.range.start),
-            ("a", 0, 10)
-        );
+        assert_eq!((key.as_str(), first.start(), span.start()), ("a", 0, 10));
         let big: String = (0..20).map(|i| format!("k{i}: 1\n")).collect();
         assert!(parse(&format!("{big}k3: 2\n"), file).is_err());
         assert!(parse("<<: {a: 1}\n<<: {b: 1}\n", file).is_err());
@@ -747,7 +744,7 @@ mod tests {
     }
 
     fn text_of<'a>(text: &'a str, node: &Node) -> &'a str {
-        &text[node.span.range.clone()]
+        &text[node.span.range()]
     }
 
     #[test]
@@ -840,7 +837,7 @@ mod tests {
         let mut sources = Sources::default();
         let file = sources.add(Path::new("t.yml"), String::new());
         let span_of = |text: &str| match parse(text, file) {
-            Err(ComposeError::Syntax { span, .. }) => span.range,
+            Err(ComposeError::Syntax { span, .. }) => span.range(),
             other => panic!("{other:?}"),
         };
         // Control characters: the reader's error, which has no mark of its own.
@@ -865,7 +862,7 @@ mod tests {
         let ComposeError::Syntax { span, .. } = &error else {
             panic!("{error}")
         };
-        assert!(span.range.end <= text.len());
+        assert!(span.end() <= text.len());
         assert!(sources.line_col(span).line >= 2);
     }
 }

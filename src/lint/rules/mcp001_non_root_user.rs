@@ -73,7 +73,7 @@ fn check(service: &ServiceView, report: &mut Report) {
     let Some(user) = &service.user else {
         report.push(
             "no `user` is set, so the container runs as the image's user (usually root)",
-            service.span.clone(),
+            service.span,
             "set `user = \"1000:1000\"` (an unprivileged uid:gid)",
         );
         return;

@@ -61,7 +61,7 @@ fn check(service: &ServiceView, report: &mut Report) {
         }
         None => report.push(
             "`read_only` is not set: the root filesystem is writable",
-            service.span.clone(),
+            service.span,
             "add `read_only: true`",
         ),
     }

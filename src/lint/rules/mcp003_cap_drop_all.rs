@@ -71,7 +71,7 @@ fn check(service: &ServiceView, report: &mut Report) {
         ),
         None => report.push(
             "no `cap_drop`: the container keeps Docker's default capabilities",
-            service.span.clone(),
+            service.span,
             "add `cap_drop: [ALL]`",
         ),
     }

@@ -72,22 +72,22 @@ fn check(service: &ServiceView, report: &mut Report) {
             .memory
             .as_ref()
             .filter(|m| m.value == 0)
-            .and_then(|m| m.span.clone()),
+            .and_then(|m| m.span),
         limits
             .cpus
             .as_ref()
             .filter(|c| c.value <= 0.0)
-            .and_then(|c| c.span.clone()),
+            .and_then(|c| c.span),
         limits
             .pids
             .as_ref()
             .filter(|p| p.value <= 0)
-            .and_then(|p| p.span.clone()),
+            .and_then(|p| p.span),
     ]
     .into_iter()
     .flatten()
     .next()
-    .or_else(|| service.span.clone());
+    .or(service.span);
     report.push(
         format!("no {} limit", missing.join(", no ")),
         span,

@@ -158,7 +158,7 @@ mod tests {
             service.security_opt = strings(options, 40);
             check(&RULE, &service)
                 .iter()
-                .map(|finding| finding.span.clone())
+                .map(|finding| finding.span)
                 .collect::<Vec<_>>()
         };
         assert!(fired(&["seccomp:unconfined", "seccomp=./profile.json"]).is_empty());

@@ -58,7 +58,7 @@ fn check(service: &ServiceView, report: &mut Report) {
     match &service.healthcheck {
         None => report.push(
             "no `healthcheck`: a hung server looks healthy and is never restarted",
-            service.span.clone(),
+            service.span,
             "add a `healthcheck` whose `test` proves the server answers (mcpgen's default sends an MCP handshake)",
         ),
         Some(health) if health.disabled => report.push(

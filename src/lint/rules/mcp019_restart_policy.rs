@@ -59,7 +59,7 @@ fn check(service: &ServiceView, report: &mut Report) {
     match &service.restart {
         None => report.push(
             "no `restart` policy: a crashed server stays down",
-            service.span.clone(),
+            service.span,
             "add `restart: unless-stopped`",
         ),
         Some(restart) if is_no_restart(&restart.value) => {

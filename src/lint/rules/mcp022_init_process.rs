@@ -52,7 +52,7 @@ fn check(service: &ServiceView, report: &mut Report) {
     match &service.init {
         None => report.push(
             "`init` is not set: finished sessions' processes become zombies that are never reaped",
-            service.span.clone(),
+            service.span,
             "add `init: true`",
         ),
         Some(init) if !init.value => {

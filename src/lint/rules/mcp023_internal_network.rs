@@ -89,7 +89,7 @@ fn check(service: &ServiceView, report: &mut Report) {
     if service.networks.is_empty() {
         report.push(
             "no `networks`: the server is on the project's default network, which reaches the internet",
-            service.span.clone(),
+            service.span,
             HELP,
         );
         return;

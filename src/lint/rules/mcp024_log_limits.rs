@@ -59,7 +59,7 @@ fn check(service: &ServiceView, report: &mut Report) {
     let Some(logging) = &service.logging else {
         report.push(
             "no `logging`: the engine's default json-file log grows without limit",
-            service.span.clone(),
+            service.span,
             "add `logging: { driver: json-file, options: { max-size: 10m, max-file: \"3\" } }`",
         );
         return;

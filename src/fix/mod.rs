@@ -11,9 +11,9 @@ pub(crate) fn wanted(findings: &[Finding]) -> Vec<(&str, Fix)> {
     let mut fixes: Vec<(&str, Fix)> = Vec::new();
     for finding in crate::lint::active(findings) {
         if let Some(fix) = finding.fix.as_deref().copied()
-            && !fixes.contains(&(finding.service.as_str(), fix))
+            && !fixes.contains(&(&*finding.service, fix))
         {
-            fixes.push((finding.service.as_str(), fix));
+            fixes.push((&*finding.service, fix));
         }
     }
     fixes

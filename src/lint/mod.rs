@@ -8,6 +8,7 @@ pub mod settings;
 pub mod view;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Severity};
 pub use crate::model::LintSettings as Settings;
@@ -134,7 +135,8 @@ impl Report {
 pub struct Finding {
     pub rule: &'static Rule,
     /// The service or server; empty for a finding about a file or the project as a whole.
-    pub service: String,
+    /// Shared by the service's findings: a large project has a dozen per service.
+    pub service: Arc<str>,
     pub severity: Severity,
     pub message: String,
     pub span: Option<Span>,
@@ -158,7 +160,7 @@ impl Finding {
     ) -> Self {
         Self {
             rule,
-            service: service.to_string(),
+            service: service.into(),
             severity: rule.severity,
             message: message.into(),
             span: Some(span),
@@ -215,6 +217,7 @@ pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
     for (done, service) in services.iter().enumerate() {
         reserve_for_the_rest(&mut findings, done, services.len());
         let first = findings.len();
+        let name: Arc<str> = service.name.as_str().into();
         // An allow for a rule that is off is neither used nor unused: nothing was checked.
         let mut used: Vec<bool> = service
             .allows
@@ -240,7 +243,7 @@ pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
                 }
                 findings.push(Finding {
                     rule,
-                    service: service.name.clone(),
+                    service: Arc::clone(&name),
                     severity: item.severity.unwrap_or(rule.severity),
                     message: item.message,
                     span: item.span,
@@ -259,7 +262,7 @@ pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
             if !used && unused_allow_on {
                 findings.push(Finding {
                     rule: &rules::mcp025_unused_allow::RULE,
-                    service: service.name.clone(),
+                    service: Arc::clone(&name),
                     severity: rules::mcp025_unused_allow::RULE.severity,
                     message: format!("the allow for `{}` suppresses nothing", allow.rule),
                     span: allow.span.or(service.span),

@@ -58,7 +58,7 @@ fn values(list: &[Located<String>]) -> Vec<&str> {
 
 fn rules(findings: &[crate::lint::Finding], service: &str) -> Vec<&'static str> {
     crate::lint::active(findings)
-        .filter(|finding| finding.service == service)
+        .filter(|finding| *finding.service == *service)
         .map(|finding| finding.rule.code)
         .collect()
 }
@@ -317,11 +317,11 @@ fn users_as_written() {
     }
     assert!(!rules(&findings, "fine").contains(&"MCP001"));
     let finding = crate::lint::active(&findings)
-        .find(|f| f.rule.code == "MCP001" && f.service == "quoted-root")
+        .find(|f| f.rule.code == "MCP001" && &*f.service == "quoted-root")
         .unwrap();
     assert_eq!(at(&sources, finding.span.as_ref()), "compose.yml:7:11");
     let missing = crate::lint::active(&findings)
-        .find(|f| f.rule.code == "MCP001" && f.service == "missing")
+        .find(|f| f.rule.code == "MCP001" && &*f.service == "missing")
         .unwrap();
     assert_eq!(
         at(&sources, missing.span.as_ref()),
@@ -562,7 +562,7 @@ fn networks_health_logging_namespaces_and_structure_notes() {
     let codes: Vec<_> = project
         .notes
         .iter()
-        .map(|n| (n.rule.code, n.service.as_str()))
+        .map(|n| (n.rule.code, &*n.service))
         .collect();
     // `variant-dev` and `variant-prod` share a name in profiles never up together.
     assert_eq!(

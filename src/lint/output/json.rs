@@ -58,7 +58,7 @@ fn json_finding<'a>(
         rule: f.rule.code,
         name: f.rule.name,
         severity: f.severity.as_str(),
-        service: Some(f.service.as_str()).filter(|service| !service.is_empty()),
+        service: Some(&*f.service).filter(|service| !service.is_empty()),
         message: &f.message,
         help: &f.help,
         note: f.note.as_deref(),

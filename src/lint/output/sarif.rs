@@ -185,7 +185,7 @@ fn fingerprint(path: &str, finding: &Finding) -> String {
     for part in [
         finding.rule.code,
         path,
-        finding.service.as_str(),
+        &*finding.service,
         finding.message.as_str(),
     ] {
         hasher.update(part.as_bytes());

@@ -351,7 +351,12 @@ mod tests {
     fn a_line_is_found_from_any_line_found_before() {
         let mut sources = Sources::default();
         let text = "a\n\nbé = 1\n  - x\n\n\nlast line".to_string();
-        let naive = |offset: usize| text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count();
+        let naive = |offset: usize| {
+            text.as_bytes()[..offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+        };
         let id = sources.add(Path::new("x.yml"), text.clone());
         let file = sources.get(id);
         // Every offset after every other: forward, backward, the same line, the far end.

@@ -10,7 +10,7 @@ use crate::lint::{Finding, Fix};
 pub(crate) fn wanted(findings: &[Finding]) -> Vec<(&str, Fix)> {
     let mut fixes: Vec<(&str, Fix)> = Vec::new();
     for finding in crate::lint::active(findings) {
-        if let Some(fix) = finding.fix.as_deref().copied()
+        if let Some(fix) = finding.fix()
             && !fixes.contains(&(&*finding.service, fix))
         {
             fixes.push((&*finding.service, fix));

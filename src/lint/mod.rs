@@ -141,12 +141,20 @@ pub struct Finding {
     pub message: String,
     pub span: Option<Span>,
     pub help: Cow<'static, str>,
-    pub note: Option<String>,
+    /// What few findings carry, boxed: a large project has a hundred thousand findings, and
+    /// held inline these would be over a third of each.
+    detail: Option<Box<Detail>>,
+}
+
+/// The parts of a [`Finding`] most findings do not have.
+#[derive(Debug, Clone, Default)]
+struct Detail {
+    note: Option<String>,
     /// The allow entry's reason and span, when an allow suppressed this finding.
-    pub suppressed: Option<Box<(String, Option<Span>)>>,
-    pub fix: Option<Box<Fix>>,
+    suppressed: Option<(String, Option<Span>)>,
+    fix: Option<Fix>,
     /// Other places the finding is about (where a duplicated name was first used).
-    pub related: Vec<(Span, String)>,
+    related: Vec<(Span, String)>,
 }
 
 impl Finding {
@@ -165,21 +173,59 @@ impl Finding {
             message: message.into(),
             span: Some(span),
             help: help.into(),
-            note: None,
-            suppressed: None,
-            fix: None,
-            related: Vec::new(),
+            detail: None,
         }
     }
 
+    fn detail_mut(&mut self) -> &mut Detail {
+        self.detail.get_or_insert_with(Box::default)
+    }
+
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
-        self.note = Some(note.into());
+        self.detail_mut().note = Some(note.into());
         self
     }
 
     pub fn with_related(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.related.push((span, message.into()));
+        self.detail_mut().related.push((span, message.into()));
         self
+    }
+
+    /// Marks the finding suppressed by an allow entry: its reason, and where it is written.
+    pub fn with_suppression(mut self, reason: impl Into<String>, at: Option<Span>) -> Self {
+        self.detail_mut().suppressed = Some((reason.into(), at));
+        self
+    }
+
+    fn with_fix(mut self, fix: Option<Fix>) -> Self {
+        if fix.is_some() {
+            self.detail_mut().fix = fix;
+        }
+        self
+    }
+
+    /// Why the finding's value is what it is (an environment variable it depends on).
+    pub fn note(&self) -> Option<&str> {
+        self.detail.as_ref()?.note.as_deref()
+    }
+
+    /// The allow entry's reason and span, when an allow suppressed this finding.
+    pub fn suppression(&self) -> Option<(&str, Option<Span>)> {
+        let (reason, at) = self.detail.as_ref()?.suppressed.as_ref()?;
+        Some((reason, *at))
+    }
+
+    pub fn is_suppressed(&self) -> bool {
+        self.suppression().is_some()
+    }
+
+    pub fn fix(&self) -> Option<Fix> {
+        self.detail.as_ref()?.fix
+    }
+
+    /// Other places the finding is about (where a duplicated name was first used).
+    pub fn related(&self) -> &[(Span, String)] {
+        self.detail.as_ref().map_or(&[], |detail| &detail.related)
     }
 
     /// The message, naming the service when there is one.
@@ -199,11 +245,11 @@ impl Finding {
         if let Some(span) = &self.span {
             diagnostic = diagnostic.with_primary(*span, self.rule.summary);
         }
-        for (span, message) in &self.related {
+        for (span, message) in self.related() {
             diagnostic = diagnostic.with_secondary(*span, message.as_str());
         }
-        if let Some(note) = &self.note {
-            diagnostic = diagnostic.with_note(note.clone());
+        if let Some(note) = self.note() {
+            diagnostic = diagnostic.with_note(note);
         }
         diagnostic
     }
@@ -241,21 +287,24 @@ pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
                 if let Some(index) = allow {
                     used[index] = true;
                 }
-                findings.push(Finding {
+                let mut finding = Finding {
                     rule,
                     service: Arc::clone(&name),
                     severity: item.severity.unwrap_or(rule.severity),
                     message: item.message,
                     span: item.span,
                     help: item.help,
-                    note: item.note,
-                    fix: item.fix.map(Box::new),
-                    related: Vec::new(),
-                    suppressed: allow.map(|i| {
-                        let entry = &service.allows[i];
-                        Box::new((entry.reason.clone(), entry.span))
-                    }),
-                });
+                    detail: None,
+                }
+                .with_fix(item.fix);
+                if let Some(note) = item.note {
+                    finding = finding.with_note(note);
+                }
+                if let Some(index) = allow {
+                    let entry = &service.allows[index];
+                    finding = finding.with_suppression(entry.reason.clone(), entry.span);
+                }
+                findings.push(finding);
             }
         }
         for (allow, used) in service.allows.iter().zip(used) {
@@ -267,10 +316,7 @@ pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
                     message: format!("the allow for `{}` suppresses nothing", allow.rule),
                     span: allow.span.or(service.span),
                     help: "remove the allow entry: the service already satisfies the rule".into(),
-                    note: None,
-                    suppressed: None,
-                    fix: None,
-                    related: Vec::new(),
+                    detail: None,
                 });
             }
         }
@@ -357,13 +403,51 @@ pub fn add_raised(findings: &mut Vec<Finding>, mut raised: Vec<Finding>, setting
 
 /// Findings that still count: not suppressed.
 pub fn active(findings: &[Finding]) -> impl Iterator<Item = &Finding> {
-    findings.iter().filter(|f| f.suppressed.is_none())
+    findings.iter().filter(|f| !f.is_suppressed())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn a_finding_holds_its_rare_parts_out_of_line() {
+        // A large project has a hundred thousand findings: their size is its memory.
+        assert!(std::mem::size_of::<Finding>() <= 104);
+        let finding = Finding::raised(
+            &rules::mcp001_non_root_user::RULE,
+            "app",
+            "m",
+            Span::new(
+                crate::source::Sources::default().add(std::path::Path::new("c.yml"), String::new()),
+                0..0,
+            ),
+            "h",
+        );
+        assert!(finding.detail.is_none());
+        assert_eq!(
+            (finding.note(), finding.fix(), finding.related().len()),
+            (None, None, 0)
+        );
+        let finding = finding
+            .with_note("n")
+            .with_suppression("r", None)
+            .with_fix(Some(Fix::SetBool {
+                key: "init",
+                value: true,
+            }));
+        assert_eq!(finding.note(), Some("n"));
+        assert_eq!(finding.suppression(), Some(("r", None)));
+        assert!(finding.is_suppressed());
+        assert_eq!(
+            finding.fix(),
+            Some(Fix::SetBool {
+                key: "init",
+                value: true
+            })
+        );
+    }
 
     #[test]
     fn codes_and_names_are_unique_and_documented() {

@@ -269,7 +269,7 @@ fn interpolation_with_defaults_and_without() {
     let root = crate::lint::active(&findings)
         .find(|f| f.rule.code == "MCP001")
         .unwrap();
-    let note = root.note.as_deref().unwrap();
+    let note = root.note().unwrap();
     assert!(
         note.contains("`APP_UID` is set in this environment"),
         "{note}"
@@ -429,7 +429,7 @@ fn inline_allow_comments_suppress() {
     assert!(!app_rules.contains(&"MCP001") && !app_rules.contains(&"MCP002"));
     let mut suppressed: Vec<_> = findings
         .iter()
-        .filter(|f| f.suppressed.is_some())
+        .filter(|f| f.is_suppressed())
         .map(|f| f.rule.code)
         .collect();
     suppressed.sort_unstable();
@@ -452,10 +452,7 @@ fn x_mcpgen_allow_suppresses() {
     );
     let findings = crate::lint::run(&project.services, &Default::default());
     let root = findings.iter().find(|f| f.rule.code == "MCP001").unwrap();
-    assert_eq!(
-        root.suppressed.as_ref().unwrap().0,
-        "must read the engine socket"
-    );
+    assert_eq!(root.suppression().unwrap().0, "must read the engine socket");
     // The second allow (by name) is a duplicate: the first one took the finding.
     assert!(rules(&findings, "monitor").contains(&"MCP025"));
 }
@@ -582,7 +579,7 @@ fn networks_health_logging_namespaces_and_structure_notes() {
         "compose.yml:27:21"
     );
     assert_eq!(
-        at(&sources, Some(&project.notes[1].related[0].0)),
+        at(&sources, Some(&project.notes[1].related()[0].0)),
         "compose.yml:8:21"
     );
 }

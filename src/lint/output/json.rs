@@ -61,15 +61,12 @@ fn json_finding<'a>(
         service: Some(&*f.service).filter(|service| !service.is_empty()),
         message: &f.message,
         help: &f.help,
-        note: f.note.as_deref(),
+        note: f.note(),
         location,
-        suppressed: f
-            .suppressed
-            .as_deref()
-            .map(|(reason, span)| JsonSuppression {
-                reason,
-                location: span.as_ref().map(|s| super::location(sources, s)),
-            }),
+        suppressed: f.suppression().map(|(reason, span)| JsonSuppression {
+            reason,
+            location: span.as_ref().map(|s| super::location(sources, s)),
+        }),
     }
 }
 
@@ -82,7 +79,7 @@ fn json_finding<'a>(
 pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> io::Result<()> {
     let mut summary = Summary::default();
     for finding in findings {
-        if finding.suppressed.is_some() {
+        if finding.is_suppressed() {
             summary.suppressed += 1;
             continue;
         }
@@ -207,7 +204,7 @@ mod tests {
         let active = |severity| {
             findings
                 .iter()
-                .filter(|f| f.suppressed.is_none() && f.severity == severity)
+                .filter(|f| !f.is_suppressed() && f.severity == severity)
                 .count()
         };
         let document = Reference {
@@ -220,7 +217,7 @@ mod tests {
                 errors: active(Severity::Error),
                 warnings: active(Severity::Warning),
                 info: active(Severity::Info),
-                suppressed: findings.iter().filter(|f| f.suppressed.is_some()).count(),
+                suppressed: findings.iter().filter(|f| f.is_suppressed()).count(),
             },
             findings: findings
                 .iter()
@@ -259,7 +256,7 @@ mod tests {
                     text_at(i + 1),
                 );
                 if i % 3 == 0 {
-                    finding.note = Some(text_at(i + 2));
+                    finding = finding.with_note(text_at(i + 2));
                 }
                 if i % 4 == 1 {
                     // The same span as the one before: written from the remembered location.
@@ -273,7 +270,7 @@ mod tests {
                 }
                 if i % 7 == 0 {
                     let span = (i % 2 == 0).then(|| Span::new(file, 3..60));
-                    finding.suppressed = Some(Box::new((text_at(i + 3), span)));
+                    finding = finding.with_suppression(text_at(i + 3), span);
                 }
                 finding
             })

@@ -260,12 +260,11 @@ pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> i
                 )]),
                 locations: loc.into_iter().map(sarif_location).collect(),
                 suppressions: finding
-                    .suppressed
-                    .as_deref()
+                    .suppression()
                     .into_iter()
                     .map(|(reason, span)| Suppression {
                         kind: "inSource",
-                        justification: reason.clone(),
+                        justification: reason.to_string(),
                         location: span.as_ref().map(|s| sarif_location(location(sources, s))),
                     })
                     .collect(),

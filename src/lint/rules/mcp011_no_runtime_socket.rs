@@ -304,7 +304,7 @@ mod tests {
         assert!(active.is_empty(), "{active:?}");
         let suppressed: Vec<&str> = findings
             .iter()
-            .filter(|finding| finding.suppressed.is_some())
+            .filter(|finding| finding.is_suppressed())
             .map(|finding| finding.rule.code)
             .collect();
         assert_eq!(suppressed, ["MCP011"]);

@@ -60,7 +60,7 @@ fn lint(bencher: divan::Bencher, servers: usize) {
     let config = load(&stack_text(servers));
     bencher.bench(|| {
         mcpgen::lint::run(
-            &mcpgen::frontend::toml::services(&config),
+            mcpgen::frontend::toml::services(&config),
             &config.stack.lint,
         )
     });

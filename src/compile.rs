@@ -36,7 +36,7 @@ impl Compiled {
 /// Lints the stack under its own `[lint]` settings and renders every artifact.
 pub(crate) fn compile(config: &Config) -> Result<Compiled, RenderError> {
     let settings = config.stack.lint.clone();
-    let findings = lint::run(&frontend::toml::services(config), &settings);
+    let findings = lint::run(frontend::toml::services(config), &settings);
     let artifacts = render::render(&config.stack)?;
     Ok(Compiled {
         findings,

@@ -292,8 +292,7 @@ fn lint_targets(
         let mut findings = match target {
             Target::Toml(path) => {
                 let config = super::load_config(ui, path)?;
-                let findings =
-                    crate::lint::run(&crate::frontend::toml::services(&config), settings);
+                let findings = crate::lint::run(crate::frontend::toml::services(&config), settings);
                 let source = ui.sources().get(config.file);
                 if want_fixes {
                     let fixes = crate::fix::wanted(&findings);
@@ -314,7 +313,12 @@ fn lint_targets(
                 )?;
                 let env = |name: &str| process_env(name).or_else(|| variables.get(name).cloned());
                 let mut project = crate::frontend::compose::load(ui.sources_mut(), files, &env)?;
-                let mut findings = crate::lint::run(&project.services, settings);
+                let mut findings = if want_fixes || keep_services {
+                    crate::lint::run(&project.services, settings)
+                } else {
+                    // Nothing reads the views after the rules: each goes once checked.
+                    crate::lint::run(std::mem::take(&mut project.services), settings)
+                };
                 crate::lint::add_raised(
                     &mut findings,
                     std::mem::take(&mut project.notes),

@@ -7,7 +7,7 @@ pub mod security_opt;
 pub mod settings;
 pub mod view;
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Severity};
@@ -257,11 +257,21 @@ impl Finding {
 
 /// Runs the rules `settings` enable over every service; allow entries suppress, unused ones are
 /// reported. The one entry point of the rules: `build`, `check` and `lint` all come through here.
-pub fn run(services: &[ServiceView], settings: &Settings) -> Vec<Finding> {
+///
+/// `services` may be borrowed (`&views`) or given (`views`): given, each view is dropped once
+/// its rules have run, and the findings that follow are written in the memory it held. A large
+/// project's views are as large as its findings, and both need not be held at once.
+pub fn run<View: Borrow<ServiceView>>(
+    services: impl IntoIterator<Item = View, IntoIter: ExactSizeIterator>,
+    settings: &Settings,
+) -> Vec<Finding> {
     let unused_allow_on = settings::enabled(settings, &rules::mcp025_unused_allow::RULE);
     let mut findings = Vec::new();
-    for (done, service) in services.iter().enumerate() {
-        reserve_for_the_rest(&mut findings, done, services.len());
+    let services = services.into_iter();
+    let total = services.len();
+    for (done, service) in services.enumerate() {
+        let service: &ServiceView = service.borrow();
+        reserve_for_the_rest(&mut findings, done, total);
         let first = findings.len();
         let name: Arc<str> = service.name.as_str().into();
         // An allow for a rule that is off is neither used nor unused: nothing was checked.

@@ -668,7 +668,7 @@ fn the_generated_compose_file_lints_as_its_mcp_toml() {
     )
     .unwrap();
     let from_toml = verdict(&crate::lint::run(
-        &crate::frontend::toml::services(&config),
+        crate::frontend::toml::services(&config),
         &config.stack.lint,
     ));
     let from_compose = verdict(&crate::lint::run(&project.services, &Default::default()));

@@ -117,9 +117,9 @@ impl Report {
     }
 
     /// Adds a note to the last finding (e.g. that it depends on an environment variable).
-    pub fn note(&mut self, note: Option<String>) {
+    pub fn note(&mut self, note: Option<impl Into<String>>) {
         if let (Some(last), Some(note)) = (self.items.last_mut(), note) {
-            last.note = Some(note);
+            last.note = Some(note.into());
         }
     }
 

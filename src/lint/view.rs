@@ -10,7 +10,8 @@ pub struct Located<T> {
     pub value: T,
     pub span: Option<Span>,
     /// Set when the value came from interpolation and depends on the environment.
-    pub note: Option<String>,
+    /// Boxed, not a `String`: few values have one, and a view holds a dozen `Located`s.
+    pub note: Option<Box<str>>,
 }
 
 impl<T> Located<T> {

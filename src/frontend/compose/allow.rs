@@ -191,7 +191,7 @@ pub(crate) fn attach_inline(
             .and_then(|services| services.entries.get_mut(service.entry))
             .and_then(|entry| entry.value.as_map_mut());
         match map {
-            Some(map) => map.allows.extend(allow),
+            Some(map) => map.add_allows(allow),
             None => warnings.push(Finding::raised(
                 &ALLOW_UNATTACHED,
                 "",

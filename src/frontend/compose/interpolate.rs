@@ -60,7 +60,7 @@ pub(crate) fn apply(
                     );
                 }
             }
-            scalar.note = substituted.note(key);
+            scalar.note = substituted.note(key).map(String::into_boxed_str);
             scalar.text = substituted.text;
             // Compose interpolates strings: `${UID:-0}` is the string "0".
             scalar.style = Style::Quoted;

@@ -159,7 +159,7 @@ fn generic(base: &mut Node, over: Node, at: At, key: &str) -> Result<(), Compose
 }
 
 fn merge_maps(base: &mut Map, over: Map, at: At) -> Result<(), ComposeError> {
-    base.allows.extend(over.allows);
+    base.add_allows(over.allows);
     // `services` can have thousands of entries: index them instead of searching each time.
     let mut index: Option<HashMap<String, usize>> = (base.entries.len() > 8).then(|| {
         base.entries
@@ -291,7 +291,7 @@ fn build_as_map(node: &mut Node) {
                     key_span: span,
                     value: context,
                 }],
-                allows: Vec::new(),
+                allows: Box::default(),
             }),
             span,
             tag: Tag::None,

@@ -199,9 +199,12 @@ fn boolean(node: &Node, key: &str) -> Result<Option<Located<bool>>, ComposeError
         return Ok(Some(Located {
             value: false,
             span: Some(node.span),
-            note: Some(format!(
-                "`{key}: !reset` removed the setting, so Compose uses its default, `false`"
-            )),
+            note: Some(
+                format!(
+                    "`{key}: !reset` removed the setting, so Compose uses its default, `false`"
+                )
+                .into(),
+            ),
         }));
     }
     if node.is_null() {

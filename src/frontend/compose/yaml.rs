@@ -328,7 +328,7 @@ impl Builder<'_> {
             FrameKind::Seq { first } => Value::Seq(self.items.split_off(first)),
             FrameKind::Map { first, merges, .. } => Value::Map(Map {
                 entries: merge_keys(self.entries.split_off(first), merges)?,
-                allows: Vec::new(),
+                allows: Box::default(),
             }),
         };
         Ok(Finished {

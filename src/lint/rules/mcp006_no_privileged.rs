@@ -85,7 +85,7 @@ mod tests {
     fn interpolation_note_passes_through() {
         let mut service = hardened();
         let mut privileged = located(true, 40);
-        privileged.note = Some("`${PRIV:-true}` defaults to true".to_string());
+        privileged.note = Some("`${PRIV:-true}` defaults to true".into());
         service.privileged = Some(privileged);
         assert_eq!(
             only(&RULE, &service).note.as_deref(),

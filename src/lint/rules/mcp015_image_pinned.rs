@@ -237,7 +237,7 @@ mod tests {
     fn empty_interpolated_image_notes_the_environment() {
         let mut service = hardened();
         let mut image = located(String::new(), 40);
-        image.note = Some("`${IMAGE}` is unset".to_string());
+        image.note = Some("`${IMAGE}` is unset".into());
         service.image = Some(image);
         let found = only(&RULE, &service);
         assert_eq!(found.message, "the image reference is empty");

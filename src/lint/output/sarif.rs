@@ -186,7 +186,7 @@ fn fingerprint(path: &str, finding: &Finding) -> String {
         finding.rule.code,
         path,
         &*finding.service,
-        finding.message.as_str(),
+        &*finding.message,
     ] {
         hasher.update(part.as_bytes());
         hasher.update([0]);

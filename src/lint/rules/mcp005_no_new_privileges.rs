@@ -100,7 +100,7 @@ mod tests {
         crate::lint::run(std::slice::from_ref(&service), &Default::default())
             .into_iter()
             .filter(|finding| finding.rule.code == "MCP005")
-            .map(|finding| finding.message)
+            .map(|finding| finding.message.into_owned())
             .collect()
     }
 

@@ -93,7 +93,7 @@ pub(crate) fn hardened() -> ServiceView {
 /// One finding as the runner would see it, with the rule's default severity applied.
 #[derive(Debug)]
 pub(crate) struct Found {
-    pub(crate) message: String,
+    pub(crate) message: std::borrow::Cow<'static, str>,
     pub(crate) span: Option<Span>,
     pub(crate) help: std::borrow::Cow<'static, str>,
     pub(crate) note: Option<String>,

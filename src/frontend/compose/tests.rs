@@ -593,6 +593,21 @@ fn error_of(files: &[&str]) -> (Sources, ComposeError) {
 }
 
 #[test]
+fn a_null_pid_is_no_namespace_and_a_null_ipc_is_refused() {
+    let (_, project) = load_ok(&["misc/pid-null.yml"]);
+    assert!(service(&project, "app").namespaces.is_empty());
+
+    let (sources, error) = error_of(&["errors/null-namespace/compose.yml"]);
+    assert!(
+        error
+            .to_string()
+            .contains("`ipc` is null: Compose refuses it"),
+        "{error}"
+    );
+    assert_eq!(at(&sources, error.span()), "compose.yml:5:10");
+}
+
+#[test]
 fn what_cannot_be_covered_is_an_error() {
     let (sources, error) = error_of(&["errors/extends-missing/compose.yml"]);
     assert!(

@@ -139,7 +139,7 @@ pub struct Finding {
     pub service: Arc<str>,
     pub severity: Severity,
     /// Borrowed where the rule's text is fixed (most are): a large project has a hundred
-    /// thousand findings, and a copy of the same sentence in each was a fifth of its memory.
+    /// thousand findings, and a copy of the same sentence in each came to megabytes.
     pub message: Cow<'static, str>,
     pub span: Option<Span>,
     pub help: Cow<'static, str>,

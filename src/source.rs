@@ -3,7 +3,6 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Index of a file in a [`Sources`] store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -62,8 +61,6 @@ pub struct SourceFile {
     /// Byte offset of each line's start, built on first use: a file with thousands of
     /// findings must not be rescanned from the top for each one.
     line_starts: OnceLock<Vec<usize>>,
-    /// The line [`SourceFile::line_index`] found last: where the next search starts.
-    last_line: AtomicUsize,
 }
 
 impl SourceFile {
@@ -76,32 +73,8 @@ impl SourceFile {
     }
 
     /// The 0-based index of the line holding byte `offset`.
-    ///
-    /// Reports ask in reading order, a few lines further each time: the search gallops forward
-    /// from the line found last, over entries still in cache, instead of bisecting the whole
-    /// index. In a 10,000-service file that index is a megabyte, and each bisection missed the
-    /// cache a dozen times.
     pub fn line_index(&self, offset: usize) -> usize {
-        let starts = self.line_starts();
-        let last = self.last_line.load(Ordering::Relaxed).min(starts.len() - 1);
-        // `starts[0]` is 0, so each range searched below begins at a line start <= `offset`.
-        let line = if starts[last] <= offset {
-            let mut low = last;
-            let mut step = 1;
-            loop {
-                let probe = low + step;
-                if probe >= starts.len() || starts[probe] > offset {
-                    let high = probe.min(starts.len());
-                    break low + starts[low..high].partition_point(|&start| start <= offset) - 1;
-                }
-                low = probe;
-                step *= 2;
-            }
-        } else {
-            starts[..last].partition_point(|&start| start <= offset) - 1
-        };
-        self.last_line.store(line, Ordering::Relaxed);
-        line
+        self.line_starts().partition_point(|&start| start <= offset) - 1
     }
 
     /// The 1-based line and column of `offset`, a character boundary.
@@ -142,7 +115,6 @@ impl Sources {
             path: path.to_path_buf(),
             text,
             line_starts: OnceLock::new(),
-            last_line: AtomicUsize::new(0),
         });
         // A run reads a handful of files; four billion is out of reach of any project.
         FileId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
@@ -348,7 +320,7 @@ mod tests {
     }
 
     #[test]
-    fn a_line_is_found_from_any_line_found_before() {
+    fn a_line_index_counts_the_line_breaks_before_the_offset() {
         let mut sources = Sources::default();
         let text = "a\n\nbé = 1\n  - x\n\n\nlast line".to_string();
         let naive = |offset: usize| {
@@ -359,12 +331,8 @@ mod tests {
         };
         let id = sources.add(Path::new("x.yml"), text.clone());
         let file = sources.get(id);
-        // Every offset after every other: forward, backward, the same line, the far end.
-        for from in 0..=text.len() {
-            for to in 0..=text.len() {
-                assert_eq!(file.line_index(from), naive(from), "{from}");
-                assert_eq!(file.line_index(to), naive(to), "{from} then {to}");
-            }
+        for offset in 0..=text.len() {
+            assert_eq!(file.line_index(offset), naive(offset), "{offset}");
         }
     }
 }

@@ -202,6 +202,6 @@ impl ServiceView {
 
     /// An entry's own span (a mount, a port, an env entry), else the service key.
     pub fn at_span(&self, span: Option<&Span>) -> Option<Span> {
-        span.cloned().or(self.span)
+        span.copied().or(self.span)
     }
 }

@@ -44,7 +44,7 @@ fn write_escaped(out: &mut impl Write, text: &str, property: bool) -> io::Result
 }
 
 pub fn write<W: Write>(sources: &Sources, findings: &[Finding], mut out: W) -> io::Result<()> {
-    for finding in findings.iter().filter(|f| !f.is_suppressed()) {
+    for finding in crate::lint::active(findings) {
         let level = match finding.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",

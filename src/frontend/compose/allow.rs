@@ -259,7 +259,9 @@ struct Comment {
 /// Every `#…mcpgen:` comment of the text, outside quoted and block scalars.
 fn comments(text: &str, literal_ranges: &[Range<usize>]) -> Vec<Comment> {
     let mut found = Vec::new();
-    for (at, _) in text.match_indices(MARKER) {
+    // memchr's vectorised search: this scans every byte of every file read, most of them with
+    // no such comment at all, and `str::match_indices` took 1.7 ms over a 3 MB project.
+    for at in memchr::memmem::find_iter(text.as_bytes(), MARKER) {
         let before = text[..at].trim_end_matches([' ', '\t']);
         let Some(hash) = before.strip_suffix('#').map(str::len) else {
             continue;

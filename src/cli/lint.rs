@@ -312,33 +312,40 @@ fn lint_targets(
                     &process_env,
                 )?;
                 let env = |name: &str| process_env(name).or_else(|| variables.get(name).cloned());
-                let mut project = crate::frontend::compose::load(ui.sources_mut(), files, &env)?;
-                let mut findings = if want_fixes || keep_services {
-                    crate::lint::run(&project.services, settings)
+                if !(want_fixes || keep_services) {
+                    // Nothing reads the views after the rules: each is checked as it is built,
+                    // and goes, so a large project's views are never all held at once.
+                    let project = crate::frontend::compose::read(ui.sources_mut(), files, &env)?;
+                    let mut linter = crate::lint::Linter::new(settings, project.len());
+                    let notes = project.views(|view| linter.check(&view))?;
+                    let mut findings = linter.finish();
+                    crate::lint::add_raised(&mut findings, notes, settings);
+                    findings
                 } else {
-                    // Nothing reads the views after the rules: each goes once checked.
-                    crate::lint::run(std::mem::take(&mut project.services), settings)
-                };
-                crate::lint::add_raised(
-                    &mut findings,
-                    std::mem::take(&mut project.notes),
-                    settings,
-                );
-                if want_fixes {
-                    let fixes = crate::fix::wanted(&findings);
-                    for (file, text) in
-                        crate::fix::yaml::apply(ui.sources(), &project.services, &fixes)
-                    {
-                        let source = ui.sources().get(file);
-                        linted
-                            .fixed
-                            .push((source.path.clone(), source.text.clone(), text));
+                    let mut project =
+                        crate::frontend::compose::load(ui.sources_mut(), files, &env)?;
+                    let mut findings = crate::lint::run(&project.services, settings);
+                    crate::lint::add_raised(
+                        &mut findings,
+                        std::mem::take(&mut project.notes),
+                        settings,
+                    );
+                    if want_fixes {
+                        let fixes = crate::fix::wanted(&findings);
+                        for (file, text) in
+                            crate::fix::yaml::apply(ui.sources(), &project.services, &fixes)
+                        {
+                            let source = ui.sources().get(file);
+                            linted
+                                .fixed
+                                .push((source.path.clone(), source.text.clone(), text));
+                        }
                     }
+                    if keep_services {
+                        linted.services.append(&mut project.services);
+                    }
+                    findings
                 }
-                if keep_services {
-                    linted.services.append(&mut project.services);
-                }
-                findings
             }
         };
         if linted.findings.is_empty() {
@@ -418,19 +425,22 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
         return Ok(0);
     }
     emit(args.format, ui, &linted.findings)?;
-    Ok(
-        if crate::lint::settings::fails(&settings, &linted.findings) {
-            EXIT_FINDINGS
-        } else {
-            0
-        },
-    )
+    let code = if crate::lint::settings::fails(&settings, &linted.findings) {
+        EXIT_FINDINGS
+    } else {
+        0
+    };
+    // The process ends once the report is out. A large project's findings are left to the
+    // OS rather than freed one by one: by then they are cold in cache, and at 10,000 services
+    // freeing them measured 3.5 ms, 14 times what it was at 1,000.
+    std::mem::forget(linted);
+    Ok(code)
 }
 
 /// Writes the report. A machine format that cannot be written whole (stdout closed, disk
 /// full) is an error: a CI step must not read half a document as a verdict.
 fn emit(format: Format, ui: &Ui, findings: &[Finding]) -> Result<(), Error> {
-    let mut out = output::buffer::ReportBuffer::new(std::io::stdout().lock());
+    let mut out = output::buffer::ReportBuffer::new(output::buffer::ReportOutput::stdout());
     let written = match format {
         Format::Human => {
             report_findings(ui, findings);

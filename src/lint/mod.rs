@@ -258,36 +258,71 @@ impl Finding {
 }
 
 /// Runs the rules `settings` enable over every service; allow entries suppress, unused ones are
-/// reported. The one entry point of the rules: `build`, `check` and `lint` all come through here.
+/// reported. The one entry point of the rules: `build`, `check` and `lint` all come through here,
+/// directly or through a [`Linter`].
 ///
 /// `services` may be borrowed (`&views`) or given (`views`): given, each view is dropped once
-/// its rules have run, and the findings that follow are written in the memory it held. A large
-/// project's views are as large as its findings, and both need not be held at once.
+/// its rules have run, and the findings that follow are written in the memory it held.
 pub fn run<View: Borrow<ServiceView>>(
     services: impl IntoIterator<Item = View, IntoIter: ExactSizeIterator>,
     settings: &Settings,
 ) -> Vec<Finding> {
-    let unused_allow_on = settings::enabled(settings, &rules::mcp025_unused_allow::RULE);
-    let mut findings = Vec::new();
     let services = services.into_iter();
-    let total = services.len();
-    for (done, service) in services.enumerate() {
-        let service: &ServiceView = service.borrow();
-        reserve_for_the_rest(&mut findings, done, total);
-        let first = findings.len();
+    let mut linter = Linter::new(settings, services.len());
+    for service in services {
+        linter.check(service.borrow());
+    }
+    linter.finish()
+}
+
+/// The rules run over services one at a time, as a front end views them: a large project's
+/// views need never be held at once. [`run`] over a whole list.
+pub struct Linter<'a> {
+    settings: &'a Settings,
+    unused_allow_on: bool,
+    findings: Vec<Finding>,
+    /// Whether the findings so far are in reading order: each service's are sorted as they
+    /// come, and a project's services usually follow one another in the file. Known here, a
+    /// large project's findings need not be read again, cold, to find out.
+    in_order: bool,
+    /// Services checked so far, and how many the project has: how much room the findings of
+    /// the rest are likely to need.
+    done: usize,
+    total: usize,
+}
+
+impl<'a> Linter<'a> {
+    /// A linter for a project of `total` services (an estimate is enough: it sizes the room
+    /// kept for findings).
+    pub fn new(settings: &'a Settings, total: usize) -> Self {
+        Linter {
+            settings,
+            unused_allow_on: settings::enabled(settings, &rules::mcp025_unused_allow::RULE),
+            findings: Vec::new(),
+            in_order: true,
+            done: 0,
+            total,
+        }
+    }
+
+    /// Runs the rules over one service.
+    pub fn check(&mut self, service: &ServiceView) {
+        reserve_for_the_rest(&mut self.findings, self.done, self.total.max(self.done + 1));
+        self.done += 1;
+        let first = self.findings.len();
         let name: Arc<str> = service.name.as_str().into();
         // An allow for a rule that is off is neither used nor unused: nothing was checked.
         let mut used: Vec<bool> = service
             .allows
             .iter()
             .map(|allow| {
-                find_rule(&allow.rule).is_some_and(|rule| !settings::enabled(settings, rule))
+                find_rule(&allow.rule).is_some_and(|rule| !settings::enabled(self.settings, rule))
             })
             .collect();
         for rule in RULES
             .iter()
             .copied()
-            .filter(|r| r.code != rules::UNUSED_ALLOW && settings::enabled(settings, r))
+            .filter(|r| r.code != rules::UNUSED_ALLOW && settings::enabled(self.settings, r))
         {
             let mut report = Report::default();
             (rule.check)(service, &mut report);
@@ -316,12 +351,12 @@ pub fn run<View: Borrow<ServiceView>>(
                     let entry = &service.allows[index];
                     finding = finding.with_suppression(entry.reason.clone(), entry.span);
                 }
-                findings.push(finding);
+                self.findings.push(finding);
             }
         }
         for (allow, used) in service.allows.iter().zip(used) {
-            if !used && unused_allow_on {
-                findings.push(Finding {
+            if !used && self.unused_allow_on {
+                self.findings.push(Finding {
                     rule: &rules::mcp025_unused_allow::RULE,
                     service: Arc::clone(&name),
                     severity: rules::mcp025_unused_allow::RULE.severity,
@@ -334,10 +369,22 @@ pub fn run<View: Borrow<ServiceView>>(
         }
         // A service's findings are in rule order; sorted here, a few at a time, a project's
         // are usually in reading order already.
-        findings[first..].sort_by_key(reading_order);
+        self.findings[first..].sort_by_key(reading_order);
+        if let Some(last_before) = first.checked_sub(1)
+            && let Some(first_now) = self.findings.get(first)
+            && reading_order(first_now) < reading_order(&self.findings[last_before])
+        {
+            self.in_order = false;
+        }
     }
-    sort(&mut findings);
-    findings
+
+    /// The findings of every service checked, in reading order.
+    pub fn finish(mut self) -> Vec<Finding> {
+        if !self.in_order {
+            sort(&mut self.findings);
+        }
+        self.findings
+    }
 }
 
 /// Before the next service is checked, room for the findings the rest are likely to have, at
@@ -537,6 +584,37 @@ mod tests {
             let messages =
                 |list: &[Finding]| list.iter().map(|f| f.message.clone()).collect::<Vec<_>>();
             assert_eq!(messages(&findings), messages(&expected), "{length}");
+        }
+    }
+
+    /// A service written later in the file may be checked first (an `extends` base, a second
+    /// file's service merged in): the linter then sorts; in file order it need not.
+    #[test]
+    fn a_linter_gives_reading_order_whatever_order_services_come_in() {
+        use rules::test_support::span;
+        let service = |name: &str, at: usize| ServiceView {
+            name: name.to_string(),
+            span: span(at),
+            ..ServiceView::default()
+        };
+        let settings = Settings::default();
+        let starts = |findings: &[Finding]| -> Vec<usize> {
+            findings
+                .iter()
+                .map(|f| f.span.map_or(usize::MAX, |s| s.start()))
+                .collect()
+        };
+        for order in [[10, 500], [500, 10]] {
+            let views = order.map(|at| service(&format!("at-{at}"), at));
+            let mut linter = Linter::new(&settings, views.len());
+            for view in &views {
+                linter.check(view);
+            }
+            let findings = linter.finish();
+            assert!(findings.len() > 2, "{order:?}");
+            assert!(findings.is_sorted_by_key(reading_order), "{order:?}");
+            assert_eq!(starts(&findings), starts(&run(&views, &settings)));
+            assert_eq!(findings.first().map(|f| &*f.service), Some("at-10"));
         }
     }
 

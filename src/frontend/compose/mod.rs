@@ -41,7 +41,7 @@ use std::path::PathBuf;
 
 pub use error::ComposeError;
 use loader::Loader;
-use tree::{Node, Tag, Value};
+use tree::{Entry, Node, Tag, Value};
 
 use crate::lint::{Finding, ServiceView};
 use crate::source::Sources;
@@ -81,10 +81,136 @@ pub fn load(
     files: &[PathBuf],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ComposeProject, ComposeError> {
+    read(sources, files, env)?.collect()
+}
+
+/// Reads and merges compose files as [`load`] does, leaving the services as a tree: each is
+/// viewed by [`MergedProject::views`], one at a time, so a large project's views are never all
+/// held at once.
+pub fn read(
+    sources: &mut Sources,
+    files: &[PathBuf],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<MergedProject, ComposeError> {
     let mut loader = Loader::new(sources, env);
     match loader.project(files, None) {
-        Ok(project) => finish(loader, project, files),
+        Ok(root) => merged(loader, root, files),
         Err(error) => Err(ComposeError::with_earlier(loader.refused, error)),
+    }
+}
+
+/// The project a loader merged from `files` (`root`), with what it noted on the way.
+fn merged(
+    loader: Loader<'_>,
+    root: Option<Node>,
+    files: &[PathBuf],
+) -> Result<MergedProject, ComposeError> {
+    if !loader.refused.is_empty() {
+        return Err(ComposeError::Several(loader.refused));
+    }
+    let bases = base_directories(loader.sources, files);
+    let home = (loader.env)("HOME");
+    let mut root = root;
+    let services = root
+        .as_mut()
+        .and_then(Node::as_map_mut)
+        .and_then(|root| root.remove("services"))
+        .map(|entry| entry.value);
+    let services = match services {
+        Some(Node {
+            value: Value::Map(map),
+            tag,
+            ..
+        }) if tag != Tag::Reset => map.entries,
+        _ => Vec::new(),
+    };
+    Ok(MergedProject {
+        services: services
+            .into_iter()
+            .filter(|entry| !entry.value.is_reset())
+            .collect(),
+        root,
+        bases,
+        home,
+        notes: loader.notes,
+    })
+}
+
+/// A merged compose project whose services are not viewed yet (see [`read`]).
+#[derive(Debug)]
+pub struct MergedProject {
+    services: Vec<Entry>,
+    /// The rest of the project: its top-level `networks` and `volumes` are what services are
+    /// read against. None for an empty file.
+    root: Option<Node>,
+    bases: Vec<Option<PathBuf>>,
+    home: Option<String>,
+    notes: Vec<Finding>,
+}
+
+impl MergedProject {
+    /// How many services the project has.
+    pub fn len(&self) -> usize {
+        self.services.len()
+    }
+
+    /// Whether the project has no service.
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+
+    /// Views every service, and holds them all.
+    pub fn collect(self) -> Result<ComposeProject, ComposeError> {
+        let mut services = Vec::with_capacity(self.len());
+        let notes = self.views(|view| services.push(view))?;
+        Ok(ComposeProject { services, notes })
+    }
+
+    /// Views each service in order and gives it to `each`; each service's tree is dropped once
+    /// its view is built. Then the notes on the project (see [`ComposeProject::notes`]). Every
+    /// service Compose would refuse is reported, not only the first, and a project with one is
+    /// an error whatever `each` was given before it.
+    pub fn views(self, mut each: impl FnMut(ServiceView)) -> Result<Vec<Finding>, ComposeError> {
+        let top = |key: &str| {
+            self.root
+                .as_ref()
+                .and_then(Node::as_map)
+                .and_then(|root| root.get(key))
+                .and_then(Node::as_map)
+        };
+        let context = view::Project {
+            networks: top("networks"),
+            volumes: top("volumes"),
+            bases: self.bases,
+            home: self.home,
+        };
+        // Where a service's network leads can depend on any other service: that much is read
+        // from every service first.
+        let identities: Vec<_> = self
+            .services
+            .iter()
+            .map(|entry| view::identity(&entry.key, &entry.value))
+            .collect();
+        let peers = shared_network::resolve(&identities);
+        drop(identities);
+        let mut checks = checks::Checks::default();
+        let mut refused = Vec::new();
+        for (entry, peer) in self.services.into_iter().zip(peers) {
+            checks.service(&entry);
+            match view::service(&entry.key, &entry.key_span, &entry.value, &context, peer) {
+                Ok(view) if refused.is_empty() => each(view),
+                Ok(_) => {}
+                Err(error) => refused.push(error),
+            }
+        }
+        match refused.len() {
+            0 => {}
+            1 => return Err(refused.remove(0)),
+            _ => return Err(ComposeError::Several(refused)),
+        }
+        let mut notes = self.notes;
+        notes.extend(checks.notes);
+        Ok(notes)
     }
 }
 
@@ -114,69 +240,4 @@ fn base_directories(sources: &Sources, files: &[PathBuf]) -> Vec<Option<PathBuf>
             }
         })
         .collect()
-}
-
-/// The views of a merged project, and the notes gathered on the way.
-fn finish(
-    loader: Loader<'_>,
-    project: Option<Node>,
-    files: &[PathBuf],
-) -> Result<ComposeProject, ComposeError> {
-    if !loader.refused.is_empty() {
-        return Err(ComposeError::Several(loader.refused));
-    }
-    let mut notes = loader.notes;
-    let Some(mut root) = project else {
-        return Ok(ComposeProject {
-            services: Vec::new(),
-            notes,
-        });
-    };
-    let services = root
-        .as_map_mut()
-        .and_then(|root| root.remove("services"))
-        .map(|entry| entry.value);
-    let entries = match services {
-        Some(Node {
-            value: Value::Map(map),
-            tag,
-            ..
-        }) if tag != Tag::Reset => map.entries,
-        _ => Vec::new(),
-    };
-    let top = |key: &str| {
-        root.as_map()
-            .and_then(|root| root.get(key))
-            .and_then(Node::as_map)
-    };
-    let context = view::Project {
-        networks: top("networks"),
-        volumes: top("volumes"),
-        bases: base_directories(loader.sources, files),
-        home: (loader.env)("HOME"),
-    };
-    let mut checks = checks::Checks::default();
-    let mut views = Vec::with_capacity(entries.len());
-    // Each service's tree is dropped as soon as its view is built, so the two never both
-    // hold the whole project.
-    // Every service Compose would refuse is reported, not only the first.
-    let mut refused = Vec::new();
-    for entry in entries.into_iter().filter(|entry| !entry.value.is_reset()) {
-        checks.service(&entry);
-        match view::service(&entry.key, &entry.key_span, &entry.value, &context) {
-            Ok(view) => views.push(view),
-            Err(error) => refused.push(error),
-        }
-    }
-    match refused.len() {
-        0 => {}
-        1 => return Err(refused.remove(0)),
-        _ => return Err(ComposeError::Several(refused)),
-    }
-    notes.extend(checks.notes);
-    shared_network::resolve(&mut views);
-    Ok(ComposeProject {
-        services: views,
-        notes,
-    })
 }

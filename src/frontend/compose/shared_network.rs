@@ -2,8 +2,20 @@
 //! whether that is the host's is decided by x's own `network_mode`, so each such service is
 //! followed through the project to the service that has a network of its own.
 
+use std::collections::HashMap;
+
 use crate::lint::rules::mcp009_no_host_network::is_host_network;
-use crate::lint::view::{NetworkPeer, ServiceView};
+use crate::lint::view::NetworkPeer;
+
+/// What another service's `network_mode` can name a service by, and where its own network
+/// comes from: all the project-wide reading a service's network needs, read before any
+/// service is viewed, so each view can be checked as soon as it is built.
+#[derive(Debug, Default)]
+pub(crate) struct Identity {
+    pub(crate) name: String,
+    pub(crate) container_name: Option<String>,
+    pub(crate) network_mode: Option<String>,
+}
 
 /// The service or container a network mode joins, if it joins one.
 fn joined(mode: &str) -> Option<Joined<'_>> {
@@ -22,51 +34,69 @@ enum Joined<'a> {
     Container(&'a str),
 }
 
-/// Sets `network_peer` on every service whose `network_mode` joins another's network.
-pub(crate) fn resolve(views: &mut [ServiceView]) {
-    let peers: Vec<Option<NetworkPeer>> = (0..views.len()).map(|i| peer(views, i)).collect();
-    for (view, peer) in views.iter_mut().zip(peers) {
-        view.network_peer = peer;
+/// Per service, in order, where its `network_mode` leads when it joins another's network.
+pub(crate) fn resolve(services: &[Identity]) -> Vec<Option<NetworkPeer>> {
+    if services
+        .iter()
+        .all(|service| service.network_mode.as_deref().and_then(joined).is_none())
+    {
+        // Most projects: no service joins another's network, and nothing need be indexed.
+        return (0..services.len()).map(|_| None).collect();
     }
+    // The first service of each name, and of each container name, as a chain meets them.
+    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(services.len());
+    let mut by_container_name: HashMap<&str, usize> = HashMap::new();
+    for (index, service) in services.iter().enumerate() {
+        by_name.entry(&service.name).or_insert(index);
+        if let Some(name) = &service.container_name {
+            by_container_name.entry(name).or_insert(index);
+        }
+    }
+    let index = Index {
+        services,
+        by_name,
+        by_container_name,
+    };
+    (0..services.len()).map(|start| index.peer(start)).collect()
 }
 
-fn peer(views: &[ServiceView], start: usize) -> Option<NetworkPeer> {
-    let mut seen = vec![start];
-    let mut current = start;
-    loop {
-        let mode = views[current]
-            .network_mode
-            .as_ref()
-            .map(|mode| mode.value.as_str());
-        let Some(joined) = mode.and_then(joined) else {
-            if current == start {
-                return None;
-            }
-            let via = views[current].name.clone();
-            return Some(if mode.is_some_and(is_host_network) {
-                NetworkPeer::Host { via }
-            } else {
-                NetworkPeer::Own { via }
-            });
-        };
-        let (named, found) = match joined {
-            Joined::Service(name) => (name, views.iter().position(|view| view.name == name)),
-            Joined::Container(name) => (
-                name,
-                views
-                    .iter()
-                    .position(|view| view.container_name.as_deref() == Some(name)),
-            ),
-        };
-        match found {
-            Some(next) if !seen.contains(&next) => {
-                seen.push(next);
-                current = next;
-            }
-            _ => {
-                return Some(NetworkPeer::Unknown {
-                    named: named.to_string(),
+struct Index<'a> {
+    services: &'a [Identity],
+    by_name: HashMap<&'a str, usize>,
+    by_container_name: HashMap<&'a str, usize>,
+}
+
+impl Index<'_> {
+    fn peer(&self, start: usize) -> Option<NetworkPeer> {
+        let mut seen = vec![start];
+        let mut current = start;
+        loop {
+            let mode = self.services[current].network_mode.as_deref();
+            let Some(joined) = mode.and_then(joined) else {
+                if current == start {
+                    return None;
+                }
+                let via = self.services[current].name.clone();
+                return Some(if mode.is_some_and(is_host_network) {
+                    NetworkPeer::Host { via }
+                } else {
+                    NetworkPeer::Own { via }
                 });
+            };
+            let (named, found) = match joined {
+                Joined::Service(name) => (name, self.by_name.get(name)),
+                Joined::Container(name) => (name, self.by_container_name.get(name)),
+            };
+            match found.copied() {
+                Some(next) if !seen.contains(&next) => {
+                    seen.push(next);
+                    current = next;
+                }
+                _ => {
+                    return Some(NetworkPeer::Unknown {
+                        named: named.to_string(),
+                    });
+                }
             }
         }
     }
@@ -75,24 +105,18 @@ fn peer(views: &[ServiceView], start: usize) -> Option<NetworkPeer> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::view::Located;
 
-    fn service(name: &str, mode: Option<&str>, container_name: Option<&str>) -> ServiceView {
-        ServiceView {
+    fn service(name: &str, mode: Option<&str>, container_name: Option<&str>) -> Identity {
+        Identity {
             name: name.to_string(),
-            network_mode: mode.map(|mode| Located {
-                value: mode.to_string(),
-                span: None,
-                note: None,
-            }),
+            network_mode: mode.map(str::to_string),
             container_name: container_name.map(str::to_string),
-            ..ServiceView::default()
         }
     }
 
     #[test]
     fn chains_are_followed_to_a_network_of_its_own() {
-        let mut views = vec![
+        let services = vec![
             service("vpn", Some("host"), Some("the-vpn")),
             service("app", Some("service:vpn"), None),
             service("sidecar", Some("container:the-vpn"), None),
@@ -105,12 +129,12 @@ mod tests {
             service("loop-b", Some("service:loop-a"), None),
             service("by-service-name", Some("container:vpn"), None),
         ];
-        resolve(&mut views);
+        let peers = resolve(&services);
         let peer = |name: &str| {
-            views
+            services
                 .iter()
-                .find(|view| view.name == name)
-                .and_then(|view| view.network_peer.clone())
+                .position(|service| service.name == name)
+                .and_then(|index| peers[index].clone())
         };
         let host = Some(NetworkPeer::Host {
             via: "vpn".to_string(),
@@ -140,5 +164,32 @@ mod tests {
         }
         assert_eq!(peer("vpn"), None);
         assert_eq!(peer("plain"), None);
+    }
+
+    #[test]
+    fn a_shared_container_name_leads_to_the_first_service_that_has_it() {
+        let services = [
+            service("first", Some("host"), Some("shared")),
+            service("second", None, Some("shared")),
+            service("joiner", Some("container:shared"), None),
+        ];
+        let peers = resolve(&services);
+        assert_eq!(
+            peers[2],
+            Some(NetworkPeer::Host {
+                via: "first".to_string()
+            })
+        );
+    }
+
+    #[test]
+    fn a_project_where_no_service_joins_another_has_no_peers() {
+        let services = [
+            service("a", Some("host"), Some("x")),
+            service("b", Some("bridge"), None),
+            service("c", None, None),
+        ];
+        assert_eq!(resolve(&services), vec![None, None, None]);
+        assert!(resolve(&[]).is_empty());
     }
 }

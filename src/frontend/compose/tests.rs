@@ -713,7 +713,9 @@ fn a_large_project_loads() {
     loader
         .layers(read, Path::new("large.yml"), &mut project)
         .unwrap();
-    let project = finish(loader, project, &[PathBuf::from("large.yml")]).unwrap();
+    let project = merged(loader, project, &[PathBuf::from("large.yml")])
+        .and_then(MergedProject::collect)
+        .unwrap();
     assert_eq!(project.services.len(), 1000);
     let findings = crate::lint::run(&project.services, &Default::default());
     let codes: std::collections::BTreeSet<&str> = crate::lint::active(&findings)
@@ -755,7 +757,8 @@ mod never_panics {
             .layers(read, Path::new("/nonexistent/fuzz.yml"), &mut project)
             .is_ok()
         {
-            let _ = finish(loader, project, &[PathBuf::from("/nonexistent/fuzz.yml")])
+            let _ = merged(loader, project, &[PathBuf::from("/nonexistent/fuzz.yml")])
+                .and_then(MergedProject::collect)
                 .map(|p| crate::lint::run(&p.services, &Default::default()));
         }
     }

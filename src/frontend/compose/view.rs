@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use super::allow::service_allows;
 use super::error::ComposeError;
 use super::scalar::{NotAString, resolve_plain};
+use super::shared_network::Identity;
 use super::syntax::{self, is_host_path, short_port, short_volume};
 use super::tree::{Map, Node, Style, Tag, Value};
 use crate::lint::host_path::{self, Landing};
 use crate::lint::view::{
-    EnvView, HealthView, LimitsView, Located, LoggingView, MountKind, MountView, NetworkView,
-    PortView, ServiceView, TmpfsView,
+    EnvView, HealthView, LimitsView, Located, LoggingView, MountKind, MountView, NetworkPeer,
+    NetworkView, PortView, ServiceView, TmpfsView,
 };
 use crate::model::ByteSize;
 use crate::source::Span;
@@ -70,12 +71,31 @@ impl Project<'_> {
     }
 }
 
-/// Builds the view of one merged service.
+/// What other services' `network_mode` may name this one by, and its own `network_mode`, read
+/// as [`service`] reads them. A value [`service`] would refuse is left out: the refusal is
+/// reported when the service is viewed.
+pub(crate) fn identity(name: &str, node: &Node) -> Identity {
+    let string = |key: &str| {
+        node.as_map()
+            .and_then(|map| map.get(key))
+            .and_then(|node| string(node, key).ok().flatten())
+            .map(|located| located.value)
+    };
+    Identity {
+        name: name.to_string(),
+        container_name: string("container_name"),
+        network_mode: string("network_mode"),
+    }
+}
+
+/// Builds the view of one merged service; `network_peer` is where its `network_mode` leads,
+/// followed across the project ([`super::shared_network`]).
 pub(crate) fn service(
     name: &str,
     key_span: &Span,
     node: &Node,
     project: &Project<'_>,
+    network_peer: Option<NetworkPeer>,
 ) -> Result<ServiceView, ComposeError> {
     let Some(map) = node.as_map() else {
         return Err(ComposeError::invalid(
@@ -120,8 +140,7 @@ pub(crate) fn service(
         init: boolean("init")?,
         networks: service_networks(get("networks"), network_mode.is_some(), project.networks)?,
         network_mode,
-        // Filled in once every service is read (`shared_network`).
-        network_peer: None,
+        network_peer,
         container_name: string("container_name")?.map(|name| name.value),
         logging: get("logging").map_or(Ok(None), logging)?,
         limits: limits(map)?,

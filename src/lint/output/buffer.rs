@@ -5,6 +5,7 @@
 //! copies; anything longer goes through `copy_from_slice` as usual.
 
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 
 /// Bytes gathered before they go to the inner writer.
 const CAPACITY: usize = 64 * 1024;
@@ -42,6 +43,44 @@ impl<W: Write> ReportBuffer<W> {
         self.buffer[self.filled..self.filled + data.len()].copy_from_slice(data);
         self.filled += data.len();
         Ok(())
+    }
+}
+
+/// Where a report on standard output is written: the descriptor itself, through a duplicate.
+/// `Stdout` is line-buffered whatever it is connected to, and it would hold back the part of
+/// each of [`ReportBuffer`]'s writes after its last line break and write it on its own before
+/// the next: two system calls per write instead of one. If the descriptor cannot be duplicated
+/// (it is closed, say), `Stdout` is used, with its own handling of that.
+pub enum ReportOutput {
+    File(std::fs::File),
+    Stdout(io::StdoutLock<'static>),
+}
+
+impl ReportOutput {
+    pub fn stdout() -> Self {
+        let stdout = io::stdout();
+        // Whatever was written through `Stdout` goes first.
+        let _ = stdout.lock().flush();
+        match stdout.as_fd().try_clone_to_owned() {
+            Ok(fd) => ReportOutput::File(fd.into()),
+            Err(_) => ReportOutput::Stdout(stdout.lock()),
+        }
+    }
+}
+
+impl Write for ReportOutput {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        match self {
+            ReportOutput::File(file) => file.write(data),
+            ReportOutput::Stdout(stdout) => stdout.write(data),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            ReportOutput::File(file) => file.flush(),
+            ReportOutput::Stdout(stdout) => stdout.flush(),
+        }
     }
 }
 

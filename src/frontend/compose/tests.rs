@@ -862,3 +862,27 @@ fn host_paths_are_resolved_where_compose_resolves_them() {
         ]
     );
 }
+
+/// `lint` takes each view as it is built; `--fix` and `--format view` collect them. Both are
+/// the same views, network peers followed across the project included.
+#[test]
+fn services_viewed_one_at_a_time_are_the_services_collected() {
+    let files = [fixture("../lint/MCP009/bad-joined.yml")];
+    let mut sources = Sources::default();
+    let collected = load(&mut sources, &files, &no_env).unwrap();
+    let mut sources = Sources::default();
+    let mut streamed = Vec::new();
+    let notes = read(&mut sources, &files, &no_env)
+        .unwrap()
+        .views(|view| streamed.push(view))
+        .unwrap();
+    assert_eq!(format!("{streamed:?}"), format!("{:?}", collected.services));
+    assert_eq!(notes.len(), collected.notes.len());
+    let app = streamed.iter().find(|view| view.name == "app").unwrap();
+    assert_eq!(
+        app.network_peer,
+        Some(crate::lint::view::NetworkPeer::Host {
+            via: "vpn".to_string()
+        })
+    );
+}

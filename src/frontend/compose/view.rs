@@ -75,17 +75,24 @@ impl Project<'_> {
 /// as [`service`] reads them. A value [`service`] would refuse is left out: the refusal is
 /// reported when the service is viewed.
 pub(crate) fn identity(name: &str, node: &Node) -> Identity {
-    let string = |key: &str| {
-        node.as_map()
-            .and_then(|map| map.get(key))
-            .and_then(|node| string(node, key).ok().flatten())
-            .map(|located| located.value)
-    };
-    Identity {
+    let mut identity = Identity {
         name: name.to_string(),
-        container_name: string("container_name"),
-        network_mode: string("network_mode"),
+        ..Identity::default()
+    };
+    // One pass over the service's keys, not a lookup per key: on a large project this runs
+    // over every service before any is viewed, and each key read here is a cache miss.
+    for entry in node.as_map().map_or(&[][..], |map| &map.entries) {
+        let slot = match entry.key.as_str() {
+            "container_name" => &mut identity.container_name,
+            "network_mode" => &mut identity.network_mode,
+            _ => continue,
+        };
+        *slot = string(&entry.value, &entry.key)
+            .ok()
+            .flatten()
+            .map(|located| located.value);
     }
+    identity
 }
 
 /// Builds the view of one merged service; `network_peer` is where its `network_mode` leads,

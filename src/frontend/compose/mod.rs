@@ -102,7 +102,7 @@ pub fn read(
 /// The project a loader merged from `files` (`root`), with what it noted on the way.
 fn merged(
     loader: Loader<'_>,
-    root: Option<Node>,
+    mut root: Option<Node>,
     files: &[PathBuf],
 ) -> Result<MergedProject, ComposeError> {
     if !loader.refused.is_empty() {
@@ -110,7 +110,6 @@ fn merged(
     }
     let bases = base_directories(loader.sources, files);
     let home = (loader.env)("HOME");
-    let mut root = root;
     let services = root
         .as_mut()
         .and_then(Node::as_map_mut)

@@ -440,23 +440,23 @@ pub(super) fn run(cli: &Cli, args: &Args, ui: &mut Ui) -> Result<i32, Error> {
 /// Writes the report. A machine format that cannot be written whole (stdout closed, disk
 /// full) is an error: a CI step must not read half a document as a verdict.
 fn emit(format: Format, ui: &Ui, findings: &[Finding]) -> Result<(), Error> {
+    if let Format::Human = format {
+        report_findings(ui, findings);
+        let active = crate::lint::active(findings).count();
+        ui.status(format!(
+            "{active} finding(s), {} suppressed by an allow",
+            findings.len() - active
+        ));
+        return Ok(());
+    }
+    // Machine formats carry no colour: written as they are, without anstream's scan for
+    // escapes, through one buffer.
     let mut out = output::buffer::ReportBuffer::new(output::buffer::ReportOutput::stdout());
     let written = match format {
-        Format::Human => {
-            report_findings(ui, findings);
-            let active = crate::lint::active(findings).count();
-            ui.status(format!(
-                "{active} finding(s), {} suppressed by an allow",
-                findings.len() - active
-            ));
-            return Ok(());
-        }
-        // Machine formats carry no colour: written as they are, without anstream's scan for
-        // escapes, through one buffer.
+        Format::Human | Format::View => Ok(()),
         Format::Json => output::json::write(ui.sources(), findings, &mut out),
         Format::Sarif => output::sarif::write(ui.sources(), findings, &mut out),
         Format::Github => output::github::write(ui.sources(), findings, &mut out),
-        Format::View => Ok(()),
     };
     written
         .and_then(|()| out.flush())

@@ -11,8 +11,8 @@ use crate::lint::view::NetworkPeer;
 /// comes from: all the project-wide reading a service's network needs, read before any
 /// service is viewed, so each view can be checked as soon as it is built.
 #[derive(Debug, Default)]
-pub(crate) struct Identity {
-    pub(crate) name: String,
+pub(crate) struct Identity<'a> {
+    pub(crate) name: &'a str,
     pub(crate) container_name: Option<String>,
     pub(crate) network_mode: Option<String>,
 }
@@ -35,19 +35,19 @@ enum Joined<'a> {
 }
 
 /// Per service, in order, where its `network_mode` leads when it joins another's network.
-pub(crate) fn resolve(services: &[Identity]) -> Vec<Option<NetworkPeer>> {
+pub(crate) fn resolve(services: &[Identity<'_>]) -> Vec<Option<NetworkPeer>> {
     if services
         .iter()
         .all(|service| service.network_mode.as_deref().and_then(joined).is_none())
     {
         // Most projects: no service joins another's network, and nothing need be indexed.
-        return (0..services.len()).map(|_| None).collect();
+        return vec![None; services.len()];
     }
     // The first service of each name, and of each container name, as a chain meets them.
     let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(services.len());
     let mut by_container_name: HashMap<&str, usize> = HashMap::new();
     for (index, service) in services.iter().enumerate() {
-        by_name.entry(&service.name).or_insert(index);
+        by_name.entry(service.name).or_insert(index);
         if let Some(name) = &service.container_name {
             by_container_name.entry(name).or_insert(index);
         }
@@ -61,7 +61,7 @@ pub(crate) fn resolve(services: &[Identity]) -> Vec<Option<NetworkPeer>> {
 }
 
 struct Index<'a> {
-    services: &'a [Identity],
+    services: &'a [Identity<'a>],
     by_name: HashMap<&'a str, usize>,
     by_container_name: HashMap<&'a str, usize>,
 }
@@ -76,7 +76,7 @@ impl Index<'_> {
                 if current == start {
                     return None;
                 }
-                let via = self.services[current].name.clone();
+                let via = self.services[current].name.to_string();
                 return Some(if mode.is_some_and(is_host_network) {
                     NetworkPeer::Host { via }
                 } else {
@@ -106,9 +106,13 @@ impl Index<'_> {
 mod tests {
     use super::*;
 
-    fn service(name: &str, mode: Option<&str>, container_name: Option<&str>) -> Identity {
+    fn service<'a>(
+        name: &'a str,
+        mode: Option<&str>,
+        container_name: Option<&str>,
+    ) -> Identity<'a> {
         Identity {
-            name: name.to_string(),
+            name,
             network_mode: mode.map(str::to_string),
             container_name: container_name.map(str::to_string),
         }

@@ -74,9 +74,9 @@ impl Project<'_> {
 /// What other services' `network_mode` may name this one by, and its own `network_mode`, read
 /// as [`service`] reads them. A value [`service`] would refuse is left out: the refusal is
 /// reported when the service is viewed.
-pub(crate) fn identity(name: &str, node: &Node) -> Identity {
+pub(crate) fn identity<'a>(name: &'a str, node: &Node) -> Identity<'a> {
     let mut identity = Identity {
-        name: name.to_string(),
+        name,
         ..Identity::default()
     };
     // One pass over the service's keys, not a lookup per key: on a large project this runs
